@@ -1,0 +1,525 @@
+package check
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sfprobe/sfprobe/internal/failure"
+)
+
+// The environment variables sfInvokeAPI v5.26 reads (contract §4).
+const (
+	EnvNamespace   = "SF_ADAPTER_NAMESPACE"
+	EnvSecretARN   = "SF_CREDENTIALS_SECRETS_MANAGER_ARN"
+	EnvVersion     = "SF_VERSION"
+	EnvHost        = "SF_HOST"
+	EnvUsername    = "SF_USERNAME"
+	EnvProduction  = "SF_PRODUCTION"
+	EnvAuthMode    = "SF_AUTH_MODE"
+	authModeClient = "client_credentials"
+)
+
+// DefaultMaxSecretVersions is the version count above which SecretAccess
+// warns: every token refresh writes a version (contract §7.5).
+const DefaultMaxSecretVersions = 80
+
+// session memoizes discovery (the function configuration, the secret's
+// metadata) so concurrent checks of one run share one call each.
+type session struct {
+	deps   Deps
+	target Target
+	opts   options
+
+	fnOnce sync.Once
+	fn     *lambda.GetFunctionConfigurationOutput
+	fnErr  error
+
+	secOnce sync.Once
+	sec     *secretsmanager.DescribeSecretOutput
+	secARN  string
+	secErr  error
+}
+
+func newSession(d Deps, t Target, o options) *session { return &session{deps: d, target: t, opts: o} }
+
+func (s *session) function(ctx context.Context) (*lambda.GetFunctionConfigurationOutput, error) {
+	s.fnOnce.Do(func() {
+		if s.deps.FunctionConfig == nil {
+			s.fnErr = failure.New(failure.Config, "no Lambda client configured")
+			return
+		}
+		out, err := s.deps.FunctionConfig.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(s.target.Function)})
+		if err != nil {
+			s.fnErr = awsFailure(ctx, "get function configuration of "+s.target.Function, err)
+			return
+		}
+		s.fn = out
+	})
+	return s.fn, s.fnErr
+}
+
+func envOf(fn *lambda.GetFunctionConfigurationOutput) map[string]string {
+	if fn == nil || fn.Environment == nil || fn.Environment.Variables == nil {
+		return map[string]string{}
+	}
+	return fn.Environment.Variables
+}
+
+// secretARN returns the target's secret: the given one, else the function's.
+func (s *session) secretARN(ctx context.Context) (string, error) {
+	if s.target.SecretARN != "" {
+		return s.target.SecretARN, nil
+	}
+	fn, err := s.function(ctx)
+	if err != nil {
+		return "", fmt.Errorf("discover the secret from the function: %w", err)
+	}
+	arn := envOf(fn)[EnvSecretARN]
+	if arn == "" {
+		return "", failure.New(failure.Config, "the function has no %s and no --secret-arn was given", EnvSecretARN)
+	}
+	return arn, nil
+}
+
+func (s *session) secret(ctx context.Context) (*secretsmanager.DescribeSecretOutput, string, error) {
+	s.secOnce.Do(func() {
+		arn, err := s.secretARN(ctx)
+		if err != nil {
+			s.secErr = err
+			return
+		}
+		s.secARN = arn
+		if s.deps.SecretMeta == nil {
+			s.secErr = failure.New(failure.Config, "no Secrets Manager client configured")
+			return
+		}
+		out, err := s.deps.SecretMeta.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+		if err != nil {
+			s.secErr = awsFailure(ctx, "describe secret "+arn, err)
+			return
+		}
+		if out.DeletedDate != nil {
+			s.secErr = failure.New(failure.NotFound, "secret %s is scheduled for deletion on %s", arn, out.DeletedDate.UTC().Format("2006-01-02"))
+			return
+		}
+		s.sec = out
+	})
+	return s.sec, s.secARN, s.secErr
+}
+
+var (
+	versionRe  = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+	usernameRe = regexp.MustCompile(`^.+@.+\..+$`)
+	// Runtimes sfInvokeAPI v5.26 can run on that AWS still supports.
+	supportedRuntimes = map[lambdatypes.Runtime]bool{"python3.12": true, "python3.13": true, "python3.14": true}
+)
+
+// loginHost reports whether host is a Salesforce login host rather than the
+// org's My Domain (the cause of URL_NOT_RESET, contract §7.1).
+func loginHost(host string) bool {
+	h := strings.ToLower(host)
+	return h == "login.salesforce.com" || h == "test.salesforce.com" || strings.HasPrefix(h, "login.") || strings.HasPrefix(h, "test.")
+}
+
+// checkTargetConfig: the function exists, is Active and Successful, and its
+// environment is what sfInvokeAPI needs.
+func (s *session) checkTargetConfig(ctx context.Context) Result {
+	fn, err := s.function(ctx)
+	if err != nil {
+		return failedErr(TargetConfig, err)
+	}
+	var problems, warnings []string
+	if fn.State != lambdatypes.StateActive {
+		problems = append(problems, fmt.Sprintf("state is %s, want Active (%s)", fn.State, aws.ToString(fn.StateReason)))
+	}
+	if fn.LastUpdateStatus != "" && fn.LastUpdateStatus != lambdatypes.LastUpdateStatusSuccessful {
+		problems = append(problems, fmt.Sprintf("last update status is %s, want Successful (%s)", fn.LastUpdateStatus, aws.ToString(fn.LastUpdateStatusReason)))
+	}
+	env := envOf(fn)
+	problems = append(problems, envProblems(env)...)
+	if t := aws.ToInt32(fn.Timeout); t > 0 && t <= 6 {
+		warnings = append(warnings, fmt.Sprintf("timeout is %d s: sfInvokeAPI often needs more (raise it to 10-15 s)", t))
+	}
+	if fn.Runtime != "" && !supportedRuntimes[fn.Runtime] {
+		warnings = append(warnings, fmt.Sprintf("runtime %s is deprecated or unsupported: move to python3.12 with a layer built for it", fn.Runtime))
+	}
+	if len(problems) > 0 {
+		return failed(TargetConfig, failure.Config, strings.Join(problems, "; "))
+	}
+	summary := fmt.Sprintf("%s is Active (%s, %d s timeout) with SF_HOST %s", aws.ToString(fn.FunctionName), fn.Runtime, aws.ToInt32(fn.Timeout), env[EnvHost])
+	if len(warnings) > 0 {
+		return warned(TargetConfig, summary+"; warning: "+strings.Join(warnings, "; "))
+	}
+	return passed(TargetConfig, summary)
+}
+
+// envProblems lists what is wrong with sfInvokeAPI's environment.
+func envProblems(env map[string]string) []string {
+	var problems []string
+	if _, ok := env[EnvNamespace]; !ok {
+		problems = append(problems, EnvNamespace+" is not set (the module fails to import)")
+	}
+	host := env[EnvHost]
+	if host == "" {
+		problems = append(problems, EnvHost+" is not set")
+	} else if u, err := url.Parse(host); err != nil || u.Scheme != "https" || u.Host == "" {
+		problems = append(problems, fmt.Sprintf("%s %q is not an https URL", EnvHost, host))
+	} else if loginHost(u.Hostname()) {
+		problems = append(problems, fmt.Sprintf("%s %q is a login host: set it to the org's My Domain URL (https://<domain>.my.salesforce.com), or every call fails with URL_NOT_RESET", EnvHost, host))
+	}
+	if v := env[EnvVersion]; !versionRe.MatchString(v) {
+		problems = append(problems, fmt.Sprintf("%s %q is not an API version like v60.0", EnvVersion, v))
+	}
+	mode := strings.ToLower(env[EnvAuthMode])
+	switch mode {
+	case "", "password", authModeClient:
+	default:
+		problems = append(problems, fmt.Sprintf("%s %q is not password or client_credentials", EnvAuthMode, env[EnvAuthMode]))
+	}
+	if mode != authModeClient && !usernameRe.MatchString(env[EnvUsername]) {
+		problems = append(problems, EnvUsername+" is not set to the API user's username")
+	}
+	switch env[EnvProduction] {
+	case "true", "True", "false", "False":
+	default:
+		problems = append(problems, fmt.Sprintf("%s %q is not true or false", EnvProduction, env[EnvProduction]))
+	}
+	if arn := env[EnvSecretARN]; arn == "" {
+		problems = append(problems, EnvSecretARN+" is not set")
+	} else if !secretARNRe.MatchString(arn) {
+		problems = append(problems, fmt.Sprintf("%s %q is not a secret ARN", EnvSecretARN, arn))
+	}
+	return problems
+}
+
+// checkSecretAccess: the secret is readable, a JSON object with the keys
+// sfInvokeAPI needs, and its versions are not piling up. Secret values never
+// leave this function.
+func (s *session) checkSecretAccess(ctx context.Context) Result {
+	_, arn, err := s.secret(ctx)
+	if err != nil {
+		return failedErr(SecretAccess, err)
+	}
+	if s.deps.Secrets == nil {
+		return failed(SecretAccess, failure.Config, "no Secrets Manager client configured")
+	}
+	out, err := s.deps.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return failedErr(SecretAccess, awsFailure(ctx, "get secret value of "+arn, err))
+	}
+	required := []string{"Password", "AccessToken", "ConsumerKey", "ConsumerSecret"}
+	if fn, ferr := s.function(ctx); ferr == nil && strings.EqualFold(envOf(fn)[EnvAuthMode], authModeClient) {
+		required = []string{"ConsumerKey", "ConsumerSecret"}
+	}
+	if missing, err := missingKeys(aws.ToString(out.SecretString), required); err != nil {
+		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s: %v", arn, err))
+	} else if len(missing) > 0 {
+		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s lacks non-empty %s", arn, strings.Join(missing, ", ")))
+	}
+	n, err := s.countVersions(ctx, arn)
+	if err != nil {
+		return failedErr(SecretAccess, err)
+	}
+	msg := fmt.Sprintf("secret %s is readable with %s; %d versions", arn, strings.Join(required, ", "), n)
+	if max := s.opts.maxSecretVersions; n > max {
+		return warned(SecretAccess, fmt.Sprintf("%s, more than %d: token write-backs pile versions up (Secrets Manager keeps at most 100)", msg, max))
+	}
+	return passed(SecretAccess, msg)
+}
+
+// missingKeys parses the secret string and names the required keys that are
+// absent or empty. Errors never quote the secret.
+func missingKeys(secret string, required []string) ([]string, error) {
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(secret), &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("the SecretString is not a JSON object")
+	}
+	var missing []string
+	for _, k := range required {
+		if v, ok := obj[k].(string); !ok || v == "" {
+			missing = append(missing, k)
+		}
+	}
+	return missing, nil
+}
+
+func (s *session) countVersions(ctx context.Context, arn string) (int, error) {
+	if s.deps.SecretVersions == nil {
+		return 0, failure.New(failure.Config, "no Secrets Manager client configured")
+	}
+	p := secretsmanager.NewListSecretVersionIdsPaginator(s.deps.SecretVersions, &secretsmanager.ListSecretVersionIdsInput{
+		SecretId: aws.String(arn), IncludeDeprecated: aws.Bool(true),
+	})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, awsFailure(ctx, "list secret versions of "+arn, err)
+		}
+		n += len(page.Versions)
+	}
+	return n, nil
+}
+
+// checkKmsKey: the secret's key is enabled, symmetric, for encryption, equal
+// to the expected key, and the function's role may use it.
+func (s *session) checkKmsKey(ctx context.Context) Result {
+	sec, arn, err := s.secret(ctx)
+	if err != nil {
+		return failedErr(KmsKey, err)
+	}
+	if s.deps.Keys == nil {
+		return failed(KmsKey, failure.Config, "no KMS client configured")
+	}
+	keyRef := aws.ToString(sec.KmsKeyId)
+	if keyRef == "" {
+		if s.target.KMSKeyARN != "" {
+			return failed(KmsKey, failure.Config, fmt.Sprintf("secret %s uses the AWS managed key aws/secretsmanager, not %s", arn, s.target.KMSKeyARN))
+		}
+		keyRef = "alias/aws/secretsmanager"
+	}
+	key, err := s.describeKey(ctx, keyRef)
+	if err != nil {
+		return failedErr(KmsKey, err)
+	}
+	var problems []string
+	if !key.Enabled || key.KeyState != kmstypes.KeyStateEnabled {
+		problems = append(problems, fmt.Sprintf("key state is %s, want Enabled", key.KeyState))
+	}
+	if key.KeySpec != "" && key.KeySpec != kmstypes.KeySpecSymmetricDefault {
+		problems = append(problems, fmt.Sprintf("key spec is %s, want SYMMETRIC_DEFAULT", key.KeySpec))
+	}
+	if key.KeyUsage != "" && key.KeyUsage != kmstypes.KeyUsageTypeEncryptDecrypt {
+		problems = append(problems, fmt.Sprintf("key usage is %s, want ENCRYPT_DECRYPT", key.KeyUsage))
+	}
+	if len(problems) > 0 {
+		return failed(KmsKey, failure.Config, fmt.Sprintf("key %s of secret %s: %s", aws.ToString(key.Arn), arn, strings.Join(problems, "; ")))
+	}
+	if want := s.target.KMSKeyARN; want != "" {
+		wantKey, err := s.describeKey(ctx, want)
+		if err != nil {
+			return failedErr(KmsKey, err)
+		}
+		if aws.ToString(wantKey.KeyId) != aws.ToString(key.KeyId) {
+			return failed(KmsKey, failure.Config, fmt.Sprintf("secret %s is encrypted with %s, not the expected %s", arn, aws.ToString(key.Arn), want))
+		}
+	}
+	msg := fmt.Sprintf("secret %s is encrypted with enabled key %s", arn, aws.ToString(key.Arn))
+	if keyRef == "alias/aws/secretsmanager" {
+		return warned(KmsKey, msg+"; warning: that is the AWS managed key, the setup guide uses a customer managed key")
+	}
+	verdict, err := s.simulate(ctx, arn, aws.ToString(key.Arn))
+	if err != nil {
+		return failedErr(KmsKey, err)
+	}
+	if verdict != "" {
+		return warned(KmsKey, msg+"; "+verdict)
+	}
+	return passed(KmsKey, msg+"; the function's role may read and write the secret and use the key")
+}
+
+func (s *session) describeKey(ctx context.Context, ref string) (*kmstypes.KeyMetadata, error) {
+	out, err := s.deps.Keys.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+	if err != nil {
+		return nil, awsFailure(ctx, "describe key "+ref, err)
+	}
+	if out.KeyMetadata == nil {
+		return nil, failure.New(failure.UnexpectedResponse, "describe key %s: no metadata", ref)
+	}
+	return out.KeyMetadata, nil
+}
+
+// simulate asks IAM whether the function's role may use the secret and the
+// key. It returns a non-empty note when the simulation had to be skipped,
+// and a *failure.Error when an action is denied.
+func (s *session) simulate(ctx context.Context, secretARN, keyARN string) (string, error) {
+	if s.deps.Simulator == nil {
+		return "role permission simulation skipped: no IAM client", nil
+	}
+	fn, err := s.function(ctx)
+	if err != nil {
+		return "", fmt.Errorf("find the function's role: %w", err)
+	}
+	role := aws.ToString(fn.Role)
+	if role == "" {
+		return "role permission simulation skipped: the function reports no role", nil
+	}
+	var keyPolicy *string
+	if s.deps.KeyPolicies != nil {
+		if out, err := s.deps.KeyPolicies.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyARN)}); err == nil {
+			keyPolicy = out.Policy
+		}
+	}
+	probes := []struct {
+		actions  []string
+		resource string
+		policy   *string
+	}{
+		{[]string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretARN, nil},
+		{[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keyARN, keyPolicy},
+	}
+	var denied []string
+	for _, p := range probes {
+		out, err := s.deps.Simulator.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+			PolicySourceArn: aws.String(role),
+			ActionNames:     p.actions,
+			ResourceArns:    []string{p.resource},
+			ResourcePolicy:  p.policy,
+		})
+		if err != nil {
+			if unsupported(err) {
+				return "role permission simulation skipped: the endpoint does not support iam:SimulatePrincipalPolicy", nil
+			}
+			if classifyAWS(ctx, err) == failure.Permission {
+				return "role permission simulation skipped: sfprobe may not call iam:SimulatePrincipalPolicy on " + role, nil
+			}
+			return "", awsFailure(ctx, "simulate the policies of "+role, err)
+		}
+		for _, r := range out.EvaluationResults {
+			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
+				denied = append(denied, fmt.Sprintf("%s on %s (%s)", aws.ToString(r.EvalActionName), p.resource, r.EvalDecision))
+			}
+		}
+	}
+	if len(denied) > 0 {
+		sort.Strings(denied)
+		return "", failure.New(failure.Permission, "role %s is denied %s", role, strings.Join(denied, ", "))
+	}
+	return "", nil
+}
+
+// policyDoc is the part of a Lambda resource policy the check reads.
+type policyDoc struct {
+	Statement []struct {
+		Effect    string          `json:"Effect"`
+		Principal json.RawMessage `json:"Principal"`
+		Action    json.RawMessage `json:"Action"`
+		Condition map[string]map[string]json.RawMessage
+	} `json:"Statement"`
+}
+
+// stringOrList decodes a JSON string or list of strings.
+func stringOrList(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	_ = json.Unmarshal(raw, &many)
+	return many
+}
+
+func principalServices(raw json.RawMessage) []string {
+	var p struct {
+		Service json.RawMessage `json:"Service"`
+	}
+	if json.Unmarshal(raw, &p) != nil || p.Service == nil {
+		return stringOrList(raw) // "*" principals
+	}
+	return stringOrList(p.Service)
+}
+
+// checkConnectAccess: the function's resource policy lets Amazon Connect
+// (the given instance, when one is given) invoke it.
+func (s *session) checkConnectAccess(ctx context.Context) Result {
+	if s.deps.Policy == nil {
+		return failed(ConnectAccess, failure.Config, "no Lambda client configured")
+	}
+	out, err := s.deps.Policy.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(s.target.Function)})
+	if err != nil {
+		if classifyAWS(ctx, err) == failure.NotFound {
+			return failed(ConnectAccess, failure.Permission, "the function has no resource policy, so Amazon Connect cannot invoke it: add it to the Connect instance (Contact flows > AWS Lambda)")
+		}
+		return failedErr(ConnectAccess, awsFailure(ctx, "get resource policy of "+s.target.Function, err))
+	}
+	var doc policyDoc
+	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+		return failed(ConnectAccess, failure.UnexpectedResponse, "the resource policy is not JSON")
+	}
+	var instances []string
+	unscoped := false
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" || !allowsInvoke(stringOrList(st.Action)) || !contains(principalServices(st.Principal), "connect.amazonaws.com", "*") {
+			continue
+		}
+		arns := sourceARNs(st.Condition)
+		if len(arns) == 0 {
+			unscoped = true
+		}
+		instances = append(instances, arns...)
+	}
+	want := s.target.ConnectInstanceARN
+	switch {
+	case len(instances) == 0 && !unscoped:
+		return failed(ConnectAccess, failure.Permission, "no statement lets connect.amazonaws.com invoke the function: add it to the Connect instance (Contact flows > AWS Lambda)")
+	case want != "" && !contains(instances, want) && !matchesAny(instances, want):
+		if unscoped {
+			return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)", want))
+		}
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want))
+	case want != "":
+		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function")
+	case unscoped:
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn")
+	}
+	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", "))
+}
+
+func allowsInvoke(actions []string) bool {
+	return contains(actions, "lambda:InvokeFunction", "lambda:*", "*", "lambda:Invoke*")
+}
+
+func sourceARNs(cond map[string]map[string]json.RawMessage) []string {
+	var out []string
+	for op, kv := range cond {
+		if !strings.HasPrefix(op, "Arn") && !strings.HasPrefix(op, "String") {
+			continue
+		}
+		for k, v := range kv {
+			if strings.EqualFold(k, "AWS:SourceArn") {
+				out = append(out, stringOrList(v)...)
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, any ...string) bool {
+	for _, v := range list {
+		for _, a := range any {
+			if v == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchesAny reports whether arn matches one of the ArnLike patterns.
+func matchesAny(patterns []string, arn string) bool {
+	for _, p := range patterns {
+		if !strings.ContainsAny(p, "*?") {
+			continue
+		}
+		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
+		if ok, _ := regexp.MatchString(re, arn); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,320 @@
+package check
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sfprobe/sfprobe/events"
+	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/sfinvoke"
+)
+
+// Chain is the state of the Salesforce chain. The workflow passes it from
+// state to state, so its JSON form is a wire format.
+type Chain struct {
+	Target    Target    `json:"target"`
+	RunID     string    `json:"run_id"`
+	ContactID string    `json:"contact_id,omitempty"`
+	CaseID    string    `json:"case_id,omitempty"`
+	Results   []Result  `json:"results"`
+	Calls     int       `json:"salesforce_calls"`
+	Cleanup   *Cleanup  `json:"cleanup,omitempty"`
+	Error     *StepError `json:"error,omitempty"`
+	// Failed is true once a chain check failed; the workflow's Choice
+	// states read it to stop the chain.
+	Failed bool `json:"failed"`
+}
+
+// StepError is what a Step Functions Catch stores (ResultPath $.error).
+type StepError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Marker is the run marker carried in the test Case's Subject.
+func (c *Chain) Marker() string { return events.Marker(c.RunID) }
+
+func (c *Chain) result(name string) (Result, bool) {
+	for _, r := range c.Results {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Result{}, false
+}
+
+func (c *Chain) add(r Result) {
+	c.Results = append(c.Results, r)
+	if r.Failed() {
+		c.Failed = true
+	}
+}
+
+// firstFailure returns the first failed chain result.
+func (c *Chain) firstFailure() (Result, bool) {
+	for _, r := range c.Results {
+		if r.Failed() {
+			return r, true
+		}
+	}
+	return Result{}, false
+}
+
+func (s *session) salesforce(c *Chain) *sfinvoke.Client {
+	return sfinvoke.New(s.deps.Invoker, c.Target.Function,
+		sfinvoke.WithCallTimeout(s.opts.callTimeout),
+		sfinvoke.WithCallCounter(func() { c.Calls++ }))
+}
+
+// step runs one chain check and records its result in c. A step whose
+// predecessor failed is recorded as skipped.
+func (s *session) step(ctx context.Context, name string, c *Chain) Result {
+	if prev, ok := c.firstFailure(); ok {
+		r := skipped(name, fmt.Sprintf("skipped: %s failed (%s)", prev.Name, prev.ErrorClass))
+		c.add(r)
+		return r
+	}
+	if s.deps.Invoker == nil {
+		r := failed(name, failure.Config, "no Lambda client configured")
+		c.add(r)
+		return r
+	}
+	start := time.Now()
+	sf := s.salesforce(c)
+	var r Result
+	switch name {
+	case PhoneLookup:
+		r = s.phoneLookup(ctx, sf, c)
+	case CreateCase:
+		r = s.createCase(ctx, sf, c)
+	case CloseCase:
+		r = s.closeCase(ctx, sf, c)
+	case VerifyCaseClosed:
+		r = s.verifyCaseClosed(ctx, sf, c)
+	default:
+		r = failed(name, failure.Config, fmt.Sprintf("%q is not a Salesforce chain check", name))
+	}
+	r.DurationMS = time.Since(start).Milliseconds()
+	c.add(r)
+	return r
+}
+
+func (s *session) phoneLookup(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
+	contact, err := sf.PhoneLookup(ctx, c.Target.Phone, c.Target.Fields)
+	if err != nil {
+		return failedErr(PhoneLookup, err)
+	}
+	if contact.Count == 0 {
+		return failed(PhoneLookup, failure.Data, fmt.Sprintf("test contact not found: no Contact has phone %s", MaskPhone(c.Target.Phone)))
+	}
+	var missing, nested []string
+	for _, f := range strings.Split(c.Target.Fields, ", ") {
+		top := strings.SplitN(f, ".", 2)[0]
+		v, ok := contact.Fields[top]
+		if !ok {
+			missing = append(missing, f)
+			continue
+		}
+		if _, isObj := v.(map[string]any); isObj {
+			nested = append(nested, f)
+		}
+	}
+	if len(missing) > 0 {
+		return failed(PhoneLookup, failure.UnexpectedResponse, fmt.Sprintf("the result lacks the requested fields %s", strings.Join(missing, ", ")))
+	}
+	c.ContactID = contact.ID
+	msg := fmt.Sprintf("found contact %s (%d match(es))", contact.ID, contact.Count)
+	if len(nested) > 0 {
+		return warned(PhoneLookup, msg+fmt.Sprintf("; warning: %s come back nested, which Amazon Connect's flat attribute map rejects", strings.Join(nested, ", ")))
+	}
+	if contact.Count > 1 {
+		return warned(PhoneLookup, msg+"; warning: more than one contact has the test phone, the flow sees only the first")
+	}
+	return passed(PhoneLookup, msg)
+}
+
+func (s *session) createCase(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
+	id, err := sf.CreateCase(ctx, c.ContactID, c.Marker())
+	if err != nil {
+		return failedErr(CreateCase, err)
+	}
+	c.CaseID = id
+	return passed(CreateCase, "created case "+id+" ("+events.Subject(c.Marker())+")")
+}
+
+func (s *session) closeCase(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
+	status, err := sf.CloseCase(ctx, c.CaseID)
+	if err != nil {
+		return failedErr(CloseCase, err)
+	}
+	if status != 204 {
+		return failed(CloseCase, failure.UnexpectedResponse, fmt.Sprintf("update of case %s returned Status %d, want 204", c.CaseID, status))
+	}
+	return passed(CloseCase, "update of case "+c.CaseID+" returned 204")
+}
+
+func (s *session) verifyCaseClosed(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
+	got, err := sf.LookupCase(ctx, c.CaseID)
+	if err != nil {
+		return failedErr(VerifyCaseClosed, err)
+	}
+	switch {
+	case !got.Found:
+		return failed(VerifyCaseClosed, failure.Data, fmt.Sprintf("case %s was not found when read back", c.CaseID))
+	case !got.IsClosed:
+		return failed(VerifyCaseClosed, failure.Data, fmt.Sprintf("case %s is %s (IsClosed false) after the update: a trigger, flow or validation rule may reopen it", c.CaseID, got.Status))
+	}
+	return passed(VerifyCaseClosed, fmt.Sprintf("case %s reads back as %s", c.CaseID, got.Status))
+}
+
+// finish records skipped or caught steps and cleans up the test case.
+func (s *session) finish(ctx context.Context, c *Chain, names []string) {
+	for _, name := range names {
+		if _, ok := c.result(name); ok {
+			continue
+		}
+		if c.Error != nil && !c.Failed {
+			c.add(caughtResult(name, c.Error))
+			continue
+		}
+		s.step(ctx, name, c) // records a skip after a failure
+	}
+	c.Cleanup = s.cleanup(ctx, c)
+}
+
+// caughtResult turns a workflow Catch into the failing step's result.
+func caughtResult(name string, e *StepError) Result {
+	class, msg := failure.Unknown, e.Error
+	var cause struct {
+		Message string `json:"errorMessage"`
+		Type    string `json:"errorType"`
+	}
+	if json.Unmarshal([]byte(e.Cause), &cause) == nil && cause.Message != "" {
+		msg = cause.Message
+	} else if e.Cause != "" {
+		msg = e.Error + ": " + e.Cause
+	}
+	switch {
+	case e.Error == "States.Timeout":
+		class, msg = failure.Timeout, "the step timed out in the workflow"
+	case e.Error == "Lambda.TooManyRequestsException":
+		class = failure.Throttled
+	case e.Error == failure.TransientErrorName:
+		if c, rest, ok := strings.Cut(msg, ": "); ok {
+			if parsed, err := failure.Parse(c); err == nil {
+				class, msg = parsed, rest
+			}
+		}
+	case strings.HasPrefix(e.Error, "Lambda."), e.Error == "States.TaskFailed":
+		class = failure.Network
+	}
+	return failed(name, class, msg)
+}
+
+// cleanup closes and deletes the run's test case. It never fails the run:
+// what it could not do is reported.
+func (s *session) cleanup(ctx context.Context, c *Chain) *Cleanup {
+	out := &Cleanup{Status: CleanupNotNeeded, CaseID: c.CaseID}
+	sf := s.salesforce(c)
+	if c.CaseID == "" {
+		if r, ok := c.result(CreateCase); ok && r.Failed() && outcomeUnknown(r.ErrorClass) {
+			return s.sweepRun(ctx, sf, c)
+		}
+		return out
+	}
+	verified, _ := c.result(VerifyCaseClosed)
+	out.Closed = verified.Status == Pass || verified.Status == Warn
+	var errs []string
+	var class failure.Class
+	note := func(op string, err error) {
+		errs = append(errs, op+": "+err.Error())
+		if class == "" {
+			class = failure.ClassOf(err)
+		}
+	}
+	if !out.Closed {
+		if status, err := sf.CloseCase(ctx, c.CaseID); err != nil {
+			note("close", err)
+		} else if status == 204 {
+			out.Closed = true
+		} else {
+			note("close", fmt.Errorf("update returned Status %d", status))
+		}
+	}
+	switch {
+	case c.Target.KeepCases && out.Closed:
+		out.Status = CleanupKept
+	case c.Target.KeepCases:
+		out.Status = CleanupFailed
+	default:
+		if err := sf.DeleteCase(ctx, c.CaseID); err != nil {
+			note("delete", err)
+			out.Status = CleanupFailed
+		} else {
+			out.Deleted = true
+			out.Status = CleanupDeleted
+		}
+	}
+	if len(errs) > 0 {
+		out.ErrorClass = class
+		out.Message = strings.Join(errs, "; ")
+	}
+	return out
+}
+
+// outcomeUnknown reports whether a failed create may still have created the
+// case (the response was lost), so cleanup must look for it by marker.
+func outcomeUnknown(c failure.Class) bool {
+	return c == failure.Timeout || c == failure.Network || c == failure.Unknown
+}
+
+// sweepRun finds the case this run may have created by its marker and
+// deletes (or closes) it.
+func (s *session) sweepRun(ctx context.Context, sf *sfinvoke.Client, c *Chain) *Cleanup {
+	out := &Cleanup{Status: CleanupNotNeeded}
+	cases, err := sf.FindCases(ctx)
+	if err != nil {
+		out.Status, out.ErrorClass = CleanupFailed, failure.ClassOf(err)
+		out.Message = "look up the run marker after a create with unknown outcome: " + err.Error()
+		return out
+	}
+	subject := events.Subject(c.Marker())
+	for _, sc := range cases {
+		if sc.Subject != subject {
+			continue
+		}
+		out.CaseID = sc.ID
+		c.CaseID = sc.ID
+		r := s.cleanupFound(ctx, sf, c)
+		c.CaseID = ""
+		return r
+	}
+	return out
+}
+
+func (s *session) cleanupFound(ctx context.Context, sf *sfinvoke.Client, c *Chain) *Cleanup {
+	out := &Cleanup{CaseID: c.CaseID}
+	if err := sf.DeleteCase(ctx, c.CaseID); err != nil {
+		out.Status, out.ErrorClass, out.Message = CleanupFailed, failure.ClassOf(err), "delete: "+err.Error()
+		return out
+	}
+	out.Deleted, out.Status = true, CleanupDeleted
+	return out
+}
+
+// MaskPhone hides all but the last four digits of a phone number, for logs
+// and messages.
+func MaskPhone(p string) string {
+	if len(p) <= 4 {
+		return strings.Repeat("*", len(p))
+	}
+	keep := p[len(p)-4:]
+	prefix := ""
+	if strings.HasPrefix(p, "+") {
+		prefix = "+"
+	}
+	return prefix + strings.Repeat("*", len(p)-len(prefix)-4) + keep
+}

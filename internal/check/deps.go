@@ -1,0 +1,104 @@
+package check
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sfprobe/sfprobe/internal/sfinvoke"
+)
+
+// FunctionConfigGetter reads the target function's configuration.
+type FunctionConfigGetter interface {
+	GetFunctionConfiguration(ctx context.Context, params *lambda.GetFunctionConfigurationInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+}
+
+// PolicyGetter reads the target function's resource policy.
+type PolicyGetter interface {
+	GetPolicy(ctx context.Context, params *lambda.GetPolicyInput, optFns ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
+}
+
+// SecretDescriber reads a secret's metadata.
+type SecretDescriber interface {
+	DescribeSecret(ctx context.Context, params *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+}
+
+// SecretGetter reads a secret's value.
+type SecretGetter interface {
+	GetSecretValue(ctx context.Context, params *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// SecretVersionLister lists a secret's versions.
+type SecretVersionLister interface {
+	ListSecretVersionIds(ctx context.Context, params *secretsmanager.ListSecretVersionIdsInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
+}
+
+// KeyDescriber reads a KMS key's metadata.
+type KeyDescriber interface {
+	DescribeKey(ctx context.Context, params *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+}
+
+// KeyPolicyGetter reads a KMS key policy (optional).
+type KeyPolicyGetter interface {
+	GetKeyPolicy(ctx context.Context, params *kms.GetKeyPolicyInput, optFns ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
+}
+
+// PolicySimulator simulates the target role's IAM policies (optional).
+type PolicySimulator interface {
+	SimulatePrincipalPolicy(ctx context.Context, params *iam.SimulatePrincipalPolicyInput, optFns ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
+}
+
+var (
+	_ FunctionConfigGetter = (*lambda.Client)(nil)
+	_ PolicyGetter         = (*lambda.Client)(nil)
+	_ sfinvoke.Invoker     = (*lambda.Client)(nil)
+	_ SecretDescriber      = (*secretsmanager.Client)(nil)
+	_ SecretGetter         = (*secretsmanager.Client)(nil)
+	_ SecretVersionLister  = (*secretsmanager.Client)(nil)
+	_ KeyDescriber         = (*kms.Client)(nil)
+	_ KeyPolicyGetter      = (*kms.Client)(nil)
+	_ PolicySimulator      = (*iam.Client)(nil)
+)
+
+// Deps are the AWS APIs the checks call. Checks whose dependency is nil
+// fail as config errors; KeyPolicies and Simulator are optional.
+type Deps struct {
+	FunctionConfig FunctionConfigGetter
+	Policy         PolicyGetter
+	Invoker        sfinvoke.Invoker
+	SecretMeta     SecretDescriber
+	Secrets        SecretGetter
+	SecretVersions SecretVersionLister
+	Keys           KeyDescriber
+	KeyPolicies    KeyPolicyGetter
+	Simulator      PolicySimulator
+}
+
+// Clients groups the SDK clients that satisfy Deps.
+type Clients struct {
+	Lambda         *lambda.Client
+	SecretsManager *secretsmanager.Client
+	KMS            *kms.Client
+	IAM            *iam.Client
+}
+
+// DepsFrom wires SDK clients into Deps.
+func DepsFrom(c Clients) Deps {
+	d := Deps{}
+	if c.Lambda != nil {
+		d.FunctionConfig, d.Policy, d.Invoker = c.Lambda, c.Lambda, c.Lambda
+	}
+	if c.SecretsManager != nil {
+		d.SecretMeta, d.Secrets, d.SecretVersions = c.SecretsManager, c.SecretsManager, c.SecretsManager
+	}
+	if c.KMS != nil {
+		d.Keys, d.KeyPolicies = c.KMS, c.KMS
+	}
+	if c.IAM != nil {
+		d.Simulator = c.IAM
+	}
+	return d
+}

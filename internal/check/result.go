@@ -1,0 +1,171 @@
+// Package check holds sfprobe's eight checks of an sfInvokeAPI deployment and
+// the runner that executes them. A check's Result is also its wire format:
+// the workflow's Lambdas pass Results between states as JSON.
+package check
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sfprobe/sfprobe/internal/failure"
+)
+
+// The check names. They are public: metric dimension values, JSON keys and
+// CLI arguments. Extend, never rename.
+const (
+	TargetConfig     = "TargetConfig"
+	SecretAccess     = "SecretAccess"
+	KmsKey           = "KmsKey"
+	ConnectAccess    = "ConnectAccess"
+	PhoneLookup      = "PhoneLookup"
+	CreateCase       = "CreateCase"
+	CloseCase        = "CloseCase"
+	VerifyCaseClosed = "VerifyCaseClosed"
+)
+
+// AWSChecks run independently of each other and of the Salesforce chain.
+var AWSChecks = []string{TargetConfig, SecretAccess, KmsKey, ConnectAccess}
+
+// ChainChecks replay the manual procedure in order; the chain stops at its
+// first failure.
+var ChainChecks = []string{PhoneLookup, CreateCase, CloseCase, VerifyCaseClosed}
+
+// Names returns every check name in report order.
+func Names() []string {
+	return append(append([]string{}, AWSChecks...), ChainChecks...)
+}
+
+// IsChain reports whether name is a Salesforce chain check.
+func IsChain(name string) bool {
+	for _, n := range ChainChecks {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseNames validates a comma-separated list of check names. An empty list
+// selects every check.
+func ParseNames(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return Names(), nil
+	}
+	known := map[string]bool{}
+	for _, n := range Names() {
+		known[n] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		n := strings.TrimSpace(part)
+		if !known[n] {
+			return nil, fmt.Errorf("--checks: unknown check %q (known: %s)", n, strings.Join(Names(), ", "))
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Status is a check's outcome.
+type Status string
+
+// The statuses. Warn passes with something on-call should know.
+const (
+	Pass Status = "pass"
+	Warn Status = "warn"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	Name        string        `json:"name"`
+	Status      Status        `json:"status"`
+	DurationMS  int64         `json:"duration_ms"`
+	ErrorClass  failure.Class `json:"error_class"`
+	Message     string        `json:"message"`
+	Remediation string        `json:"remediation"`
+	// Runbook is the runbook anchor for a failure, e.g. docs/RUNBOOK.md#auth.
+	Runbook string `json:"runbook,omitempty"`
+}
+
+// Failed reports whether r failed.
+func (r Result) Failed() bool { return r.Status == Fail }
+
+// passed returns a passing result.
+func passed(name, msg string) Result { return Result{Name: name, Status: Pass, Message: msg} }
+
+// warned returns a passing result that carries a warning.
+func warned(name, msg string) Result { return Result{Name: name, Status: Warn, Message: msg} }
+
+// failed returns a failing result of class c with its remedy.
+func failed(name string, c failure.Class, msg string) Result {
+	return Result{Name: name, Status: Fail, ErrorClass: c, Message: msg, Remediation: c.Remedy(), Runbook: c.Anchor()}
+}
+
+// failedErr returns a failing result from an error, classified by its chain.
+func failedErr(name string, err error) Result { return failed(name, failure.ClassOf(err), err.Error()) }
+
+// skipped returns a skipped result with its reason.
+func skipped(name, reason string) Result { return Result{Name: name, Status: Skip, Message: reason} }
+
+// Cleanup says what the run did with the test Case it created.
+type Cleanup struct {
+	// Status is one of "not-needed", "deleted", "closed", "kept", "failed".
+	Status  string `json:"status"`
+	CaseID  string `json:"case_id,omitempty"`
+	Closed  bool   `json:"closed"`
+	Deleted bool   `json:"deleted"`
+	// ErrorClass and Message describe a failed cleanup step.
+	ErrorClass failure.Class `json:"error_class,omitempty"`
+	Message    string        `json:"message,omitempty"`
+}
+
+// The cleanup statuses.
+const (
+	CleanupNotNeeded = "not-needed"
+	CleanupDeleted   = "deleted"
+	CleanupClosed    = "closed"
+	CleanupKept      = "kept"
+	CleanupFailed    = "failed"
+)
+
+// Report is the outcome of a run: the JSON report schema (a public interface).
+type Report struct {
+	OK         bool      `json:"ok"`
+	Target     string    `json:"target"`
+	RunID      string    `json:"run_id"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS int64     `json:"duration_ms"`
+	Checks     []Result  `json:"checks"`
+	Cleanup    Cleanup   `json:"cleanup"`
+	// SalesforceCalls counts the sfInvokeAPI invocations of the run; each
+	// spends at least one call of the org's daily API allowance.
+	SalesforceCalls int `json:"salesforce_calls"`
+}
+
+// Finish sets OK from the checks: a run is OK when no check failed.
+func (r *Report) Finish() {
+	r.OK = true
+	for _, c := range r.Checks {
+		if c.Failed() {
+			r.OK = false
+		}
+	}
+}
+
+// FailedChecks names the failed checks.
+func (r Report) FailedChecks() []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Failed() {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
