@@ -15,13 +15,16 @@ import (
 // Chain is the state of the Salesforce chain. The workflow passes it from
 // state to state, so its JSON form is a wire format.
 type Chain struct {
-	Target    Target    `json:"target"`
-	RunID     string    `json:"run_id"`
-	ContactID string    `json:"contact_id,omitempty"`
-	CaseID    string    `json:"case_id,omitempty"`
-	Results   []Result  `json:"results"`
-	Calls     int       `json:"salesforce_calls"`
-	Cleanup   *Cleanup  `json:"cleanup,omitempty"`
+	Target Target `json:"target"`
+	RunID  string `json:"run_id"`
+	// StartedAt is when the chain's first step ran (the run's start in the
+	// workflow, where no state can stamp a time).
+	StartedAt time.Time  `json:"started_at,omitempty"`
+	ContactID string     `json:"contact_id,omitempty"`
+	CaseID    string     `json:"case_id,omitempty"`
+	Results   []Result   `json:"results"`
+	Calls     int        `json:"salesforce_calls"`
+	Cleanup   *Cleanup   `json:"cleanup,omitempty"`
 	Error     *StepError `json:"error,omitempty"`
 	// Failed is true once a chain check failed; the workflow's Choice
 	// states read it to stop the chain.
@@ -177,7 +180,7 @@ func (s *session) finish(ctx context.Context, c *Chain, names []string) {
 			continue
 		}
 		if c.Error != nil && !c.Failed {
-			c.add(caughtResult(name, c.Error))
+			c.add(CaughtResult(name, c.Error))
 			continue
 		}
 		s.step(ctx, name, c) // records a skip after a failure
@@ -185,8 +188,8 @@ func (s *session) finish(ctx context.Context, c *Chain, names []string) {
 	c.Cleanup = s.cleanup(ctx, c)
 }
 
-// caughtResult turns a workflow Catch into the failing step's result.
-func caughtResult(name string, e *StepError) Result {
+// CaughtResult turns a workflow Catch into the failing step's result.
+func CaughtResult(name string, e *StepError) Result {
 	class, msg := failure.Unknown, e.Error
 	var cause struct {
 		Message string `json:"errorMessage"`
@@ -317,4 +320,38 @@ func MaskPhone(p string) string {
 		prefix = "+"
 	}
 	return prefix + strings.Repeat("*", len(p)-len(prefix)-4) + keep
+}
+
+// Complete records the chain results that are missing when the cleanup
+// Lambda itself failed, without calling AWS: a skip after a failure, the
+// caught error for the step that broke, and a failed cleanup when a case
+// was created.
+func (c *Chain) Complete(cleanupErr *StepError) {
+	for _, name := range ChainChecks {
+		if _, ok := c.result(name); ok {
+			continue
+		}
+		switch {
+		case c.Error != nil && !c.Failed:
+			c.add(CaughtResult(name, c.Error))
+		default:
+			reason := "skipped: the chain did not reach this step"
+			if prev, ok := c.firstFailure(); ok {
+				reason = fmt.Sprintf("skipped: %s failed (%s)", prev.Name, prev.ErrorClass)
+			}
+			c.add(skipped(name, reason))
+		}
+	}
+	if c.Cleanup == nil {
+		c.Cleanup = &Cleanup{Status: CleanupNotNeeded, CaseID: c.CaseID}
+		if c.CaseID != "" {
+			c.Cleanup.Status = CleanupFailed
+			c.Cleanup.ErrorClass = failure.Unknown
+			c.Cleanup.Message = "the cleanup step failed"
+			if cleanupErr != nil {
+				c.Cleanup.ErrorClass = CaughtResult("cleanup", cleanupErr).ErrorClass
+				c.Cleanup.Message += ": " + cleanupErr.Error + ": " + cleanupErr.Cause
+			}
+		}
+	}
 }

@@ -1,0 +1,70 @@
+package handler
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/metrics"
+)
+
+// The environment variables sfprobe's functions read. CDK sets them.
+const (
+	EnvNamespace         = "SFPROBE_METRIC_NAMESPACE"
+	EnvDetailedMetrics   = "SFPROBE_DETAILED_METRICS"
+	EnvKeepCases         = "SFPROBE_KEEP_CASES"
+	EnvCallTimeout       = "SFPROBE_CALL_TIMEOUT"
+	EnvMaxSecretVersions = "SFPROBE_MAX_SECRET_VERSIONS"
+)
+
+// Config is the functions' configuration from their environment.
+type Config struct {
+	Namespace         string
+	DetailedMetrics   bool
+	KeepCases         bool
+	CallTimeout       time.Duration
+	MaxSecretVersions int
+}
+
+// ConfigFromEnv reads and validates the environment; getenv is os.Getenv
+// outside tests.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Namespace: metrics.DefaultNamespace, CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions}
+	if v := getenv(EnvNamespace); v != "" {
+		c.Namespace = v
+	}
+	var err error
+	if v := getenv(EnvDetailedMetrics); v != "" {
+		if c.DetailedMetrics, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s: %q is not true or false", EnvDetailedMetrics, v)
+		}
+	}
+	if v := getenv(EnvKeepCases); v != "" {
+		if c.KeepCases, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s: %q is not true or false", EnvKeepCases, v)
+		}
+	}
+	if v := getenv(EnvCallTimeout); v != "" {
+		if c.CallTimeout, err = time.ParseDuration(v); err != nil || c.CallTimeout <= 0 {
+			return c, fmt.Errorf("%s: %q is not a positive duration like 15s", EnvCallTimeout, v)
+		}
+	}
+	if v := getenv(EnvMaxSecretVersions); v != "" {
+		if c.MaxSecretVersions, err = strconv.Atoi(v); err != nil || c.MaxSecretVersions < 1 {
+			return c, fmt.Errorf("%s: %q is not a positive integer", EnvMaxSecretVersions, v)
+		}
+	}
+	return c, nil
+}
+
+// CheckOptions are the check options the configuration implies.
+func (c Config) CheckOptions() []check.Option {
+	return []check.Option{check.WithCallTimeout(c.CallTimeout), check.WithMaxSecretVersions(c.MaxSecretVersions)}
+}
+
+// Logger is the functions' structured logger (JSON to stderr, which Lambda
+// ships to CloudWatch Logs).
+func Logger() *slog.Logger { return slog.New(slog.NewJSONHandler(os.Stderr, nil)) }

@@ -1,0 +1,98 @@
+// Package workflow holds sfprobe's one Step Functions definition (Amazon
+// States Language, JSONPath) and its ${...} substitutions. CDK deploys it
+// with DefinitionSubstitutions; the local sandbox executes the very same
+// document. No orchestration is written again in Go.
+package workflow
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+//go:embed statemachine.asl.json
+var definition string
+
+// The substitution keys of the definition. CDK fills them from the stack's
+// functions and props; the sandbox from its local ARNs.
+const (
+	CheckConfigFunctionArn     = "CheckConfigFunctionArn"
+	CheckSalesforceFunctionArn = "CheckSalesforceFunctionArn"
+	CleanupFunctionArn         = "CleanupFunctionArn"
+	PublishMetricsFunctionArn  = "PublishMetricsFunctionArn"
+	TargetFunction             = "TargetFunction"
+	TestPhone                  = "TestPhone"
+	TestFields                 = "TestFields"
+	SecretArn                  = "SecretArn"
+	KmsKeyArn                  = "KmsKeyArn"
+	ConnectInstanceArn         = "ConnectInstanceArn"
+	TargetName                 = "TargetName"
+)
+
+// The error names the definition's Fail states raise.
+const (
+	ErrChecksFailed = "ChecksFailed"
+	ErrRunBroken    = "RunBroken"
+)
+
+// TransientErrors are the only errors the definition retries.
+var TransientErrors = []string{
+	"Lambda.ServiceException",
+	"Lambda.AWSLambdaException",
+	"Lambda.SdkClientException",
+	"Lambda.TooManyRequestsException",
+	"TransientError",
+}
+
+var placeholder = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9]*)\}`)
+
+// Definition returns the ASL document with its ${...} placeholders.
+func Definition() string { return definition }
+
+// Keys returns the placeholders the definition uses, sorted.
+func Keys() []string {
+	seen := map[string]bool{}
+	for _, m := range placeholder.FindAllStringSubmatch(definition, -1) {
+		seen[m[1]] = true
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Render substitutes every placeholder, as CloudFormation's
+// DefinitionSubstitutions does. Values are JSON-escaped, since every
+// placeholder stands inside a JSON string. A missing or unknown key is an
+// error.
+func Render(subs map[string]string) (string, error) {
+	var missing []string
+	for _, k := range Keys() {
+		if _, ok := subs[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	var unknown []string
+	keys := map[string]bool{}
+	for _, k := range Keys() {
+		keys[k] = true
+	}
+	for k := range subs {
+		if !keys[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	if len(missing) > 0 || len(unknown) > 0 {
+		return "", fmt.Errorf("workflow substitutions: missing [%s], unknown [%s]", strings.Join(missing, ", "), strings.Join(unknown, ", "))
+	}
+	return placeholder.ReplaceAllStringFunc(definition, func(m string) string {
+		q, _ := json.Marshal(subs[placeholder.FindStringSubmatch(m)[1]])
+		return string(q[1 : len(q)-1])
+	}), nil
+}
