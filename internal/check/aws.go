@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/validate"
 )
 
 // The environment variables sfInvokeAPI v5.26 reads (contract §4).
@@ -201,7 +202,7 @@ func envProblems(env map[string]string) []string {
 	}
 	if arn := env[EnvSecretARN]; arn == "" {
 		problems = append(problems, EnvSecretARN+" is not set")
-	} else if !secretARNRe.MatchString(arn) {
+	} else if validate.SecretARN(EnvSecretARN, arn) != nil {
 		problems = append(problems, fmt.Sprintf("%s %q is not a secret ARN", EnvSecretARN, arn))
 	}
 	return problems

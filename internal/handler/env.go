@@ -9,15 +9,16 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
-// The environment variables sfprobe's functions read. CDK sets them.
+// The environment variables sfprobe's functions read; CDK sets them.
 const (
-	EnvNamespace         = "SFPROBE_METRIC_NAMESPACE"
-	EnvDetailedMetrics   = "SFPROBE_DETAILED_METRICS"
-	EnvKeepCases         = "SFPROBE_KEEP_CASES"
-	EnvCallTimeout       = "SFPROBE_CALL_TIMEOUT"
-	EnvMaxSecretVersions = "SFPROBE_MAX_SECRET_VERSIONS"
+	EnvNamespace         = workflow.EnvMetricNamespace
+	EnvDetailedMetrics   = workflow.EnvDetailedMetrics
+	EnvKeepCases         = workflow.EnvKeepCases
+	EnvCallTimeout       = workflow.EnvCallTimeout
+	EnvMaxSecretVersions = workflow.EnvMaxSecretVersions
 )
 
 // Config is the functions' configuration from their environment.

@@ -1,0 +1,37 @@
+// Package metricname holds the names of sfprobe's CloudWatch metrics: the
+// namespace, the metric names and the dimension names. They are public
+// (alarms, dashboards and users' queries depend on them), and both the
+// publisher (internal/metrics) and the CDK alarms read them from here.
+package metricname
+
+// DefaultNamespace is the default CloudWatch namespace.
+const DefaultNamespace = "sfprobe"
+
+// The dimension names: values are a target's name and a check name, never ids.
+const (
+	DimTarget = "Target"
+	DimCheck  = "Check"
+)
+
+// The metric names. Extend, never rename.
+const (
+	// RunSuccess is 1 for an OK run and 0 for a failed one (Count; Target).
+	RunSuccess = "RunSuccess"
+	// RunDuration is the run's duration (Milliseconds; Target).
+	RunDuration = "RunDuration"
+	// SalesforceCalls counts the run's sfInvokeAPI invocations (Count; Target).
+	SalesforceCalls = "SalesforceCalls"
+	// CheckFailure is 1 for each failed check, published only then (Count; Target, Check).
+	CheckFailure = "CheckFailure"
+	// CleanupFailure is 1 when the test Case could not be cleaned up (Count; Target).
+	CleanupFailure = "CleanupFailure"
+	// CheckLatency is a check's duration, detailed metrics only (Milliseconds; Target, Check).
+	CheckLatency = "CheckLatency"
+	// Paused is 1 for a run skipped because sfprobe is paused (Count; Target).
+	Paused = "Paused"
+)
+
+// All returns every metric name.
+func All() []string {
+	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused}
+}

@@ -1,0 +1,27 @@
+package workflow
+
+// Function is one of sfprobe's Lambda functions: its directory under
+// functions/ (and dist/), and the substitution key its ARN fills.
+type Function struct {
+	Name        string
+	Key         string
+	Description string
+}
+
+// Functions lists sfprobe's Lambda functions in build order.
+var Functions = []Function{
+	{"check-config", CheckConfigFunctionArn, "runs one AWS-side check of sfInvokeAPI (TargetConfig, SecretAccess, KmsKey, ConnectAccess)"},
+	{"check-salesforce", CheckSalesforceFunctionArn, "replays one step of the manual test against sfInvokeAPI"},
+	{"cleanup", CleanupFunctionArn, "closes and deletes the run's test Case on every path"},
+	{"publish-metrics", PublishMetricsFunctionArn, "builds the run's report and publishes its CloudWatch metrics"},
+}
+
+// The environment variables of sfprobe's functions (set by CDK, read by
+// internal/handler).
+const (
+	EnvMetricNamespace   = "SFPROBE_METRIC_NAMESPACE"
+	EnvDetailedMetrics   = "SFPROBE_DETAILED_METRICS"
+	EnvKeepCases         = "SFPROBE_KEEP_CASES"
+	EnvCallTimeout       = "SFPROBE_CALL_TIMEOUT"
+	EnvMaxSecretVersions = "SFPROBE_MAX_SECRET_VERSIONS"
+)
