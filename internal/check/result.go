@@ -151,6 +151,9 @@ type Report struct {
 
 // Finish sets OK from the checks: a run is OK when no check failed.
 func (r *Report) Finish() {
+	if r.Checks == nil {
+		r.Checks = []Result{}
+	}
 	r.OK = true
 	for _, c := range r.Checks {
 		if c.Failed() {

@@ -34,7 +34,7 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (check.Re
 	if !isOneOf(in.Check, check.AWSChecks) {
 		return check.Result{}, fmt.Errorf("check %q is not one of %v", in.Check, check.AWSChecks)
 	}
-	if err := in.Target.Validate(); err != nil {
+	if err := in.Target.ValidateFor(false); err != nil {
 		return invalidTarget(in.Check, err), nil
 	}
 	res := check.RunAWSCheck(ctx, h.Deps, in.Check, in.Target, h.Opts...)

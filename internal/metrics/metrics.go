@@ -1,0 +1,162 @@
+// Package metrics turns a run's report into CloudWatch metrics and publishes
+// them. The namespace, metric names and dimensions are public: alarms and
+// dashboards depend on them. Extend, never rename.
+//
+// Per target, every run publishes 3 metrics (RunSuccess, RunDuration,
+// SalesforceCalls): $0.90 per month at $0.30 per metric-month. CloudWatch
+// bills a metric pro rata for the hours it is published, so CheckFailure
+// (up to 8, one per check), CleanupFailure and Paused cost only in the hours
+// something failed or sfprobe was paused: about $0.0004 per metric-hour.
+// WithDetailed adds CheckLatency for up to 8 checks, 11 metrics or $3.30 per
+// month. The worst case, every metric all month, is 21 metrics or $6.30.
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/metricname"
+)
+
+// The namespace, dimension and metric names; see internal/metricname, where
+// the CDK alarms read them too.
+const (
+	DefaultNamespace = metricname.DefaultNamespace
+	DimTarget        = metricname.DimTarget
+	DimCheck         = metricname.DimCheck
+	RunSuccess       = metricname.RunSuccess
+	RunDuration      = metricname.RunDuration
+	SalesforceCalls  = metricname.SalesforceCalls
+	CheckFailure     = metricname.CheckFailure
+	CleanupFailure   = metricname.CleanupFailure
+	CheckLatency     = metricname.CheckLatency
+	Paused           = metricname.Paused
+)
+
+// MetricNames returns every metric name.
+func MetricNames() []string { return metricname.All() }
+
+// MaxDatumsPerCall is PutMetricData's limit of datums per request.
+const MaxDatumsPerCall = 1000
+
+// Option configures Datums.
+type Option func(*options)
+
+type options struct {
+	detailed bool
+}
+
+// WithDetailed adds CheckLatency for every check that was not skipped.
+func WithDetailed(on bool) Option { return func(o *options) { o.detailed = on } }
+
+// Datums returns the metrics of report r for target, the Target dimension
+// value (empty means r.Target), all timestamped r.StartedAt.
+func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if target == "" {
+		target = r.Target
+	}
+	var at *time.Time
+	if !r.StartedAt.IsZero() {
+		at = aws.Time(r.StartedAt)
+	}
+	runSuccess := 0.0
+	if r.OK {
+		runSuccess = 1
+	}
+
+	out := []types.MetricDatum{
+		datum(RunSuccess, runSuccess, types.StandardUnitCount, at, target, ""),
+		datum(RunDuration, float64(r.DurationMS), types.StandardUnitMilliseconds, at, target, ""),
+		datum(SalesforceCalls, float64(r.SalesforceCalls), types.StandardUnitCount, at, target, ""),
+	}
+	for _, c := range r.Checks {
+		if c.Failed() {
+			out = append(out, datum(CheckFailure, 1, types.StandardUnitCount, at, target, c.Name))
+		}
+	}
+	if r.Cleanup.Status == check.CleanupFailed {
+		out = append(out, datum(CleanupFailure, 1, types.StandardUnitCount, at, target, ""))
+	}
+	if o.detailed {
+		for _, c := range r.Checks {
+			if c.Status != check.Skip {
+				out = append(out, datum(CheckLatency, float64(c.DurationMS), types.StandardUnitMilliseconds, at, target, c.Name))
+			}
+		}
+	}
+	return out
+}
+
+// PausedDatums returns the metric of a run of target that was skipped at at
+// because sfprobe is paused.
+func PausedDatums(target string, at time.Time) []types.MetricDatum {
+	var ts *time.Time
+	if !at.IsZero() {
+		ts = aws.Time(at)
+	}
+	return []types.MetricDatum{datum(Paused, 1, types.StandardUnitCount, ts, target, "")}
+}
+
+// datum builds one datum with the Target dimension and, when checkName is
+// set, the Check dimension.
+func datum(name string, value float64, unit types.StandardUnit, at *time.Time, target, checkName string) types.MetricDatum {
+	dims := []types.Dimension{{Name: aws.String(DimTarget), Value: aws.String(target)}}
+	if checkName != "" {
+		dims = append(dims, types.Dimension{Name: aws.String(DimCheck), Value: aws.String(checkName)})
+	}
+	return types.MetricDatum{
+		MetricName: aws.String(name),
+		Dimensions: dims,
+		Timestamp:  at,
+		Unit:       unit,
+		Value:      aws.Float64(value),
+	}
+}
+
+// PutMetricDataAPI is the CloudWatch PutMetricData API as Publisher needs it.
+type PutMetricDataAPI interface {
+	PutMetricData(ctx context.Context, params *cloudwatch.PutMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
+}
+
+var _ PutMetricDataAPI = (*cloudwatch.Client)(nil)
+
+// Publisher sends datums to one CloudWatch namespace.
+type Publisher struct {
+	api       PutMetricDataAPI
+	namespace string
+}
+
+// NewPublisher returns a Publisher to namespace; empty means DefaultNamespace.
+func NewPublisher(api PutMetricDataAPI, namespace string) *Publisher {
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	return &Publisher{api: api, namespace: namespace}
+}
+
+// Publish sends datums in batches of at most MaxDatumsPerCall. It stops at
+// the first failed batch; the batches before it stay published.
+func (p *Publisher) Publish(ctx context.Context, datums []types.MetricDatum) error {
+	for len(datums) > 0 {
+		n := min(len(datums), MaxDatumsPerCall)
+		_, err := p.api.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+			Namespace:  aws.String(p.namespace),
+			MetricData: datums[:n:n],
+		})
+		if err != nil {
+			return fmt.Errorf("put metric data (%d datums): %w", n, err)
+		}
+		datums = datums[n:]
+	}
+	return nil
+}

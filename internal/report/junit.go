@@ -1,0 +1,157 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/sfprobe/sfprobe/internal/check"
+)
+
+// The JUnit XML follows the Jenkins xUnit plugin's junit-10.xsd (a copy is in
+// testdata): <testsuites> holds one <testsuite name="sfprobe"> per report and
+// each suite one <testcase> per check.
+
+// junitTimestamp is the testsuite timestamp layout: ISO 8601 in UTC without
+// a zone, as Ant and Surefire write it.
+const junitTimestamp = "2006-01-02T15:04:05"
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	ID         string          `xml:"id,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+	SystemErr  string          `xml:"system-err,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Skipped   *junitMessage `xml:"skipped"`
+	Failure   *junitMessage `xml:"failure"`
+	Error     *junitMessage `xml:"error"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// junitMessage is a <skipped>, <failure> or <error> element.
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnitMulti writes the reports of many targets as one JUnit XML
+// document with one testsuite per report.
+func WriteJUnitMulti(w io.Writer, reports []check.Report) error {
+	doc := junitSuites{Name: "sfprobe", Suites: make([]junitSuite, 0, len(reports))}
+	var ms int64
+	for _, r := range reports {
+		s := junitSuiteOf(r)
+		doc.Suites = append(doc.Suites, s)
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		ms += max(r.DurationMS, 0)
+	}
+	doc.Time = junitSeconds(ms)
+
+	out, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode junit report: %w", err)
+	}
+	if _, err := io.WriteString(w, xml.Header+string(out)+"\n"); err != nil {
+		return fmt.Errorf("write junit report: %w", err)
+	}
+	return nil
+}
+
+// junitSuiteOf maps one report to its testsuite.
+func junitSuiteOf(r check.Report) junitSuite {
+	s := junitSuite{
+		Name: "sfprobe",
+		Time: junitSeconds(r.DurationMS),
+		ID:   r.RunID,
+		Properties: []junitProperty{
+			{"target", r.Target},
+			{"run_id", r.RunID},
+			{"ok", strconv.FormatBool(r.OK)},
+			{"salesforce_calls", strconv.Itoa(r.SalesforceCalls)},
+			{"cleanup", r.Cleanup.Status},
+		},
+		Cases: make([]junitCase, 0, len(r.Checks)),
+	}
+	if !r.StartedAt.IsZero() {
+		s.Timestamp = r.StartedAt.UTC().Format(junitTimestamp)
+	}
+	classname := "sfprobe"
+	if r.Target != "" {
+		classname += "." + r.Target
+	}
+	for _, c := range r.Checks {
+		tc := junitCase{Name: c.Name, Classname: classname, Time: junitSeconds(c.DurationMS)}
+		switch c.Status {
+		case check.Pass:
+			tc.SystemOut = c.Message
+		case check.Warn:
+			tc.SystemOut = "warning: " + c.Message
+		case check.Skip:
+			tc.Skipped = &junitMessage{Message: c.Message}
+			s.Skipped++
+		case check.Fail:
+			class := classOrUnknown(c.ErrorClass)
+			remedy, runbook := remedyOf(c.ErrorClass, c.Remediation, c.Runbook)
+			tc.Failure = &junitMessage{
+				Message: "[" + class + "] " + c.Message,
+				Type:    class,
+				Text:    fmt.Sprintf("class: %s\nmessage: %s\nremedy: %s\nrunbook: %s", class, c.Message, remedy, runbook),
+			}
+			s.Failures++
+		default:
+			tc.Error = &junitMessage{
+				Message: fmt.Sprintf("unknown check status %q", c.Status),
+				Type:    "status",
+				Text:    c.Message,
+			}
+			s.Errors++
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	s.Tests = len(s.Cases)
+
+	s.SystemOut = fmt.Sprintf("cleanup: %s\nsfInvokeAPI calls: %d (Salesforce API budget)", cleanupSummary(r.Cleanup), r.SalesforceCalls)
+	if r.Cleanup.Status == check.CleanupFailed {
+		remedy, runbook := remedyOf(r.Cleanup.ErrorClass, "", "")
+		s.SystemErr = fmt.Sprintf("cleanup failed [%s]: %s\nremedy: %s\nrunbook: %s",
+			classOrUnknown(r.Cleanup.ErrorClass), r.Cleanup.Message, remedy, runbook)
+	}
+	return s
+}
+
+// junitSeconds formats milliseconds as the xsd's SUREFIRE_TIME, e.g. 0.420.
+func junitSeconds(ms int64) string {
+	return strconv.FormatFloat(seconds(ms), 'f', 3, 64)
+}
