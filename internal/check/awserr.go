@@ -10,6 +10,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
 )
@@ -88,9 +89,21 @@ func awsFailure(ctx context.Context, op string, err error) *failure.Error {
 }
 
 // unsupported reports whether err says the endpoint does not implement the
-// operation (moto answers some IAM calls so).
+// operation: a NotImplemented-style code, HTTP 501, or an answer that is not
+// the service's protocol at all (moto answers SimulatePrincipalPolicy with a
+// 500 and an HTML page).
 func unsupported(err error) bool {
-	var apiErr smithy.APIError
+	var (
+		apiErr   smithy.APIError
+		respErr  *smithyhttp.ResponseError
+		deserErr *smithy.DeserializationError
+	)
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() == 501 {
+		return true
+	}
+	if errors.As(err, &deserErr) {
+		return true
+	}
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
 		case "NotImplemented", "InvalidAction", "UnknownOperationException", "NotImplementedException", "InternalFailure":

@@ -1,0 +1,132 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/lambdahttp"
+	"github.com/sfprobe/sfprobe/internal/sim"
+)
+
+// Fault is a named failure the sandbox can inject: the simulator's faults
+// (Salesforce and sfInvokeAPI) and the AWS side's.
+type Fault struct {
+	Name        string
+	Description string
+	// Check and Class are what a run with only this fault fails with.
+	Check string
+	Class failure.Class
+}
+
+// The AWS-side faults.
+const (
+	FaultSecretMissingKey    = "secret-missing-key"
+	FaultKeyDisabled         = "key-disabled"
+	FaultKeyMismatch         = "key-mismatch"
+	FaultAccessDenied        = "access-denied"
+	FaultNoConnectPermission = "no-connect-permission"
+	FaultTargetMisconfigured = "target-misconfigured"
+)
+
+var awsFaults = []Fault{
+	{FaultSecretMissingKey, "the secret lacks AccessToken (the user's security token)", check.SecretAccess, failure.Config},
+	{FaultKeyDisabled, "the secret's KMS key is disabled", check.KmsKey, failure.Config},
+	{FaultKeyMismatch, "the secret is encrypted with another key than the expected --kms-key-arn", check.KmsKey, failure.Config},
+	{FaultAccessDenied, "Secrets Manager denies GetSecretValue (IAM or key policy)", check.SecretAccess, failure.Permission},
+	{FaultNoConnectPermission, "the function has no resource policy for connect.amazonaws.com", check.ConnectAccess, failure.Permission},
+	{FaultTargetMisconfigured, "SF_HOST is the login host instead of the org's My Domain (URL_NOT_RESET)", check.TargetConfig, failure.Config},
+}
+
+// simFaultOutcome is what each simulator fault fails (issue table).
+var simFaultOutcome = map[sim.Fault]struct {
+	check string
+	class failure.Class
+}{
+	sim.AuthExpired:    {check.PhoneLookup, failure.Auth},
+	sim.APILimit:       {check.PhoneLookup, failure.APILimit},
+	sim.ContactMissing: {check.PhoneLookup, failure.Data},
+	sim.CreateRejected: {check.CreateCase, failure.Data},
+	sim.UpdateNot204:   {check.CloseCase, failure.UnexpectedResponse},
+	sim.CaseStaysOpen:  {check.VerifyCaseClosed, failure.Data},
+	sim.Timeout:        {check.PhoneLookup, failure.Timeout},
+	sim.ImportError:    {check.PhoneLookup, failure.Packaging},
+	sim.Throttled:      {check.PhoneLookup, failure.Throttled},
+}
+
+// Faults lists every fault `sfprobe local --fault` takes, sorted by name.
+func Faults() []Fault {
+	out := append([]Fault(nil), awsFaults...)
+	for _, f := range sim.Faults() {
+		o := simFaultOutcome[f.Name]
+		out = append(out, Fault{Name: string(f.Name), Description: f.Description, Check: o.check, Class: o.class})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ParseFaults validates a comma-separated fault list.
+func ParseFaults(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	var names []string
+	for _, f := range Faults() {
+		known[f.Name] = true
+		names = append(names, f.Name)
+	}
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		n := strings.TrimSpace(part)
+		if !known[n] {
+			return nil, fmt.Errorf("--fault: unknown fault %q (known: %s; see --list-faults)", n, strings.Join(names, ", "))
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func splitFaults(names []string) (simFaults []sim.Fault, aws map[string]bool) {
+	aws = map[string]bool{}
+	for _, n := range names {
+		isAWS := false
+		for _, f := range awsFaults {
+			if f.Name == n {
+				isAWS = true
+			}
+		}
+		if isAWS {
+			aws[n] = true
+		} else {
+			simFaults = append(simFaults, sim.Fault(n))
+		}
+	}
+	return simFaults, aws
+}
+
+// denyGetSecretValue answers GetSecretValue with AccessDeniedException.
+func denyGetSecretValue(secretARN string) Interceptor {
+	return func(r *http.Request) *lambdahttp.APIError {
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
+			return nil
+		}
+		return &lambdahttp.APIError{Status: http.StatusBadRequest, Type: "AccessDeniedException",
+			Message: "User: arn:aws:sts::" + AccountID + ":assumed-role/sfInvokeAPI-role/sfInvokeAPI is not authorized to perform: secretsmanager:GetSecretValue on resource: " + secretARN + " because no identity-based policy allows the secretsmanager:GetSecretValue action"}
+	}
+}
+
+// withoutKey removes key from a JSON object secret.
+func withoutKey(secret, key string) (string, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(secret), &m); err != nil {
+		return "", fmt.Errorf("fault %s: the fixture secret is not a JSON object", FaultSecretMissingKey)
+	}
+	delete(m, key)
+	b, err := json.Marshal(m)
+	return string(b), err
+}

@@ -1,0 +1,373 @@
+package sandbox
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/sfprobe/sfprobe/events"
+	"github.com/sfprobe/sfprobe/internal/awsconf"
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/handler"
+	"github.com/sfprobe/sfprobe/internal/lambdahttp"
+	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/sfinvoke"
+	sfnrun "github.com/sfprobe/sfprobe/internal/sfn"
+	"github.com/sfprobe/sfprobe/internal/sim"
+	"github.com/sfprobe/sfprobe/internal/workflow"
+)
+
+// The names of what the sandbox provisions.
+const (
+	TargetFunctionName = "sfInvokeAPI"
+	TargetRoleName     = "sfInvokeAPI-role"
+	SecretName         = "sfprobe-local/salesforce-credentials"
+	KeyAlias           = "alias/sfprobe-local"
+	OtherKeyAlias      = "alias/sfprobe-local-other"
+	StateMachineName   = "sfprobe"
+	WorkflowRoleName   = "sfprobe-workflow"
+	FunctionPrefix     = "sfprobe-"
+	ConnectInstanceID  = "0c7b7a4e-1111-4a4a-9f9f-5f0e5e5e5e5e"
+)
+
+// Options configure a sandbox.
+type Options struct {
+	// Faults are fault names from Faults().
+	Faults []string
+	// Latency is added to every simulated sfInvokeAPI call.
+	Latency sim.Latency
+	// FunctionTimeout is the simulated sfInvokeAPI's timeout (default 6 s,
+	// as the SAM template sets it).
+	FunctionTimeout time.Duration
+	// Namespace of the metrics (default sfprobe).
+	Namespace string
+	// KeepCases keeps the closed test Cases.
+	KeepCases bool
+	// Moto options (python path, log file).
+	Moto []MotoOption
+}
+
+// Sandbox is a provisioned local AWS with a simulated sfInvokeAPI and
+// sfprobe's functions and workflow, ready to execute.
+type Sandbox struct {
+	aws  *AWS
+	cfg  aws.Config
+	opts Options
+
+	Org      *sim.Org
+	Function *sim.Function
+	// Target is the default target the workflow probes.
+	Target          check.Target
+	StateMachineARN string
+	KeyARN          string
+	RoleARN         string
+
+	sfn *sfn.Client
+	cw  *cloudwatch.Client
+}
+
+// Start starts moto and the gateway, provisions every resource and serves
+// sfprobe's functions. Close it.
+func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
+	if opts.Namespace == "" {
+		opts.Namespace = metrics.DefaultNamespace
+	}
+	simFaults, awsFault := splitFaults(opts.Faults)
+	a, err := StartSandboxAWS(ctx, opts.Moto...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+	cfg, err := a.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sandbox{aws: a, cfg: cfg, opts: opts, sfn: sfn.NewFromConfig(cfg), cw: awsconf.CloudWatch(cfg)}
+	if err := s.provision(ctx, simFaults, awsFault); err != nil {
+		return nil, fmt.Errorf("provision the sandbox: %w", err)
+	}
+	return s, nil
+}
+
+// Close ends every process of the sandbox.
+func (s *Sandbox) Close() error { return s.aws.Close() }
+
+// AWS is the sandbox's local AWS (endpoint, environment).
+func (s *Sandbox) AWS() *AWS { return s.aws }
+
+// Config is an SDK configuration for the sandbox.
+func (s *Sandbox) Config() aws.Config { return s.cfg }
+
+func (s *Sandbox) provision(ctx context.Context, simFaults []sim.Fault, fault map[string]bool) error {
+	iamc := iam.NewFromConfig(s.cfg)
+	kmsc := kms.NewFromConfig(s.cfg)
+	smc := secretsmanager.NewFromConfig(s.cfg)
+	lc := awslambda.NewFromConfig(s.cfg)
+
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"%s"},"Action":"sts:AssumeRole"}]}`
+	role, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(TargetRoleName), AssumeRolePolicyDocument: aws.String(fmt.Sprintf(trust, "lambda.amazonaws.com"))})
+	if err != nil {
+		return fmt.Errorf("create role %s: %w", TargetRoleName, err)
+	}
+	s.RoleARN = aws.ToString(role.Role.Arn)
+	wfRole, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(WorkflowRoleName), AssumeRolePolicyDocument: aws.String(fmt.Sprintf(trust, "states.amazonaws.com"))})
+	if err != nil {
+		return fmt.Errorf("create role %s: %w", WorkflowRoleName, err)
+	}
+
+	key, err := s.createKey(ctx, kmsc, KeyAlias, "sfInvokeAPI credentials")
+	if err != nil {
+		return err
+	}
+	s.KeyARN = key
+	expectedKey := key
+	if fault[FaultKeyMismatch] {
+		if expectedKey, err = s.createKey(ctx, kmsc, OtherKeyAlias, "another key"); err != nil {
+			return err
+		}
+	}
+	if fault[FaultKeyDisabled] {
+		if _, err := kmsc.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+			return fmt.Errorf("disable key: %w", err)
+		}
+	}
+
+	org, fx := sim.NewDefaultOrg()
+	secret := fx.SecretString
+	if fault[FaultSecretMissingKey] {
+		if secret, err = withoutKey(secret, "AccessToken"); err != nil {
+			return err
+		}
+	}
+	sec, err := smc.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(SecretName), KmsKeyId: aws.String(key), SecretString: aws.String(secret),
+		Description: aws.String("Salesforce API user credentials for sfInvokeAPI (simulated org)"),
+	})
+	if err != nil {
+		return fmt.Errorf("create secret: %w", err)
+	}
+	secretARN := aws.ToString(sec.ARN)
+
+	env := fx.Env
+	env[check.EnvSecretARN] = secretARN
+	if fault[FaultTargetMisconfigured] {
+		env[check.EnvHost] = "https://login.salesforce.com"
+	}
+	fn, err := lc.CreateFunction(ctx, &awslambda.CreateFunctionInput{
+		FunctionName: aws.String(TargetFunctionName),
+		Runtime:      lambdatypes.RuntimePython312,
+		Handler:      aws.String("sfInvokeAPI.lambda_handler"),
+		Role:         aws.String(s.RoleARN),
+		Timeout:      aws.Int32(int32(s.functionTimeout().Seconds())),
+		Code:         &lambdatypes.FunctionCode{ZipFile: placeholderZip()},
+		Environment:  &lambdatypes.Environment{Variables: env},
+		Description:  aws.String("simulated sfInvokeAPI v5.26 (served by sfprobe's simulator)"),
+	})
+	if err != nil {
+		return fmt.Errorf("create function %s: %w", TargetFunctionName, err)
+	}
+	connectARN := "arn:aws:connect:" + Region + ":" + AccountID + ":instance/" + ConnectInstanceID
+	if !fault[FaultNoConnectPermission] {
+		if _, err := lc.AddPermission(ctx, &awslambda.AddPermissionInput{
+			FunctionName: aws.String(TargetFunctionName), StatementId: aws.String("connect-invoke"),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("connect.amazonaws.com"),
+			SourceArn: aws.String(connectARN), SourceAccount: aws.String(AccountID),
+		}); err != nil {
+			return fmt.Errorf("add the Connect permission: %w", err)
+		}
+	}
+	if fault[FaultAccessDenied] {
+		s.aws.Gateway().Intercept(denyGetSecretValue(secretARN))
+	}
+
+	s.Org = org
+	s.Function = sim.NewFunction(org, smc, env, sim.WithFaults(simFaults...), sim.WithLatency(s.opts.Latency), sim.WithTimeout(s.functionTimeout()))
+	s.aws.Router().Handle(TargetFunctionName, s.Function)
+	s.Target = check.Target{
+		Function:           aws.ToString(fn.FunctionArn),
+		Phone:              fx.Phone,
+		Fields:             events.DefaultFields,
+		SecretARN:          secretARN,
+		KMSKeyARN:          expectedKey,
+		ConnectInstanceARN: connectARN,
+		Name:               TargetFunctionName,
+	}
+	s.serveFunctions()
+
+	subs := map[string]string{
+		workflow.TargetFunction:     s.Target.Function,
+		workflow.TestPhone:          s.Target.Phone,
+		workflow.TestFields:         s.Target.Fields,
+		workflow.SecretArn:          s.Target.SecretARN,
+		workflow.KmsKeyArn:          s.Target.KMSKeyARN,
+		workflow.ConnectInstanceArn: s.Target.ConnectInstanceARN,
+		workflow.TargetName:         s.Target.Name,
+	}
+	for _, f := range workflow.Functions {
+		subs[f.Key] = s.aws.FunctionARN(FunctionPrefix + f.Name)
+	}
+	def, err := workflow.Render(subs)
+	if err != nil {
+		return err
+	}
+	sm, err := s.sfn.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(StateMachineName), Definition: aws.String(def), RoleArn: wfRole.Role.Arn,
+		Type: sfntypes.StateMachineTypeStandard,
+	})
+	if err != nil {
+		return fmt.Errorf("create state machine: %w", err)
+	}
+	s.StateMachineARN = aws.ToString(sm.StateMachineArn)
+	return nil
+}
+
+func (s *Sandbox) functionTimeout() time.Duration {
+	if s.opts.FunctionTimeout > 0 {
+		return s.opts.FunctionTimeout
+	}
+	return 6 * time.Second
+}
+
+func (s *Sandbox) createKey(ctx context.Context, kmsc *kms.Client, alias, desc string) (string, error) {
+	k, err := kmsc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String(desc), KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt})
+	if err != nil {
+		return "", fmt.Errorf("create key: %w", err)
+	}
+	if _, err := kmsc.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: k.KeyMetadata.KeyId}); err != nil {
+		return "", fmt.Errorf("create alias %s: %w", alias, err)
+	}
+	return aws.ToString(k.KeyMetadata.Arn), nil
+}
+
+// serveFunctions registers sfprobe's four functions with the gateway: the
+// same handler code the functions/ binaries run, with SDK clients pointed at
+// the sandbox.
+func (s *Sandbox) serveFunctions() {
+	lc := awslambda.NewFromConfig(s.cfg)
+	deps := check.DepsFrom(check.Clients{
+		Lambda:         lc,
+		SecretsManager: secretsmanager.NewFromConfig(s.cfg),
+		KMS:            kms.NewFromConfig(s.cfg),
+		IAM:            iam.NewFromConfig(s.cfg),
+	})
+	opts := []check.Option{check.WithCallTimeout(s.functionTimeout() + sfinvoke.DefaultCallTimeout - 6*time.Second)}
+	fns := map[string]lambda.Handler{
+		"check-config":     lambda.NewHandler((&handler.CheckConfig{Deps: deps, Opts: opts}).Handle),
+		"check-salesforce": lambda.NewHandler((&handler.CheckSalesforce{Deps: deps, Opts: opts}).Handle),
+		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases}).Handle),
+		"publish-metrics":  lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewPublisher(s.cw, s.opts.Namespace)}).Handle),
+	}
+	for _, f := range workflow.Functions {
+		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))
+	}
+}
+
+// Execute starts the workflow with input (nil: the schedule's empty input,
+// so the stack's default target) and waits for it.
+func (s *Sandbox) Execute(ctx context.Context, in sfnrun.Input, progress func(sfnrun.Event)) (sfnrun.Outcome, error) {
+	name := sfnrun.ExecutionName("local-", time.Now())
+	arn, err := sfnrun.Start(ctx, s.sfn, s.StateMachineARN, name, in)
+	if err != nil {
+		return sfnrun.Outcome{}, err
+	}
+	w := &sfnrun.Waiter{Describe: s.sfn, History: s.sfn, Interval: 100 * time.Millisecond, Progress: progress}
+	return w.Wait(ctx, arn)
+}
+
+// MetricValue is one published metric, read back from CloudWatch.
+type MetricValue struct {
+	Name       string
+	Dimensions map[string]string
+	Value      float64
+	Unit       string
+}
+
+// Metrics reads back every metric in the namespace published since since
+// (the Sum over the window).
+func (s *Sandbox) Metrics(ctx context.Context, since time.Time) ([]MetricValue, error) {
+	var out []MetricValue
+	p := cloudwatch.NewListMetricsPaginator(s.cw, &cloudwatch.ListMetricsInput{Namespace: aws.String(s.opts.Namespace)})
+	var listed []cwtypes.Metric
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list metrics: %w", err)
+		}
+		listed = append(listed, page.Metrics...)
+	}
+	if len(listed) == 0 {
+		return nil, nil
+	}
+	queries := make([]cwtypes.MetricDataQuery, len(listed))
+	for i, m := range listed {
+		queries[i] = cwtypes.MetricDataQuery{
+			Id:         aws.String(fmt.Sprintf("m%d", i)),
+			MetricStat: &cwtypes.MetricStat{Metric: &listed[i], Period: aws.Int32(60), Stat: aws.String("Sum")},
+		}
+		_ = m
+	}
+	data, err := s.cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
+		MetricDataQueries: queries,
+		StartTime:         aws.Time(since.Add(-2 * time.Minute)),
+		EndTime:           aws.Time(time.Now().Add(2 * time.Minute)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get metric data: %w", err)
+	}
+	for _, r := range data.MetricDataResults {
+		var i int
+		if _, err := fmt.Sscanf(aws.ToString(r.Id), "m%d", &i); err != nil || i >= len(listed) {
+			continue
+		}
+		m := listed[i]
+		v := MetricValue{Name: aws.ToString(m.MetricName), Dimensions: map[string]string{}}
+		for _, d := range m.Dimensions {
+			v.Dimensions[aws.ToString(d.Name)] = aws.ToString(d.Value)
+		}
+		for _, x := range r.Values {
+			v.Value += x
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Dimensions[metrics.DimCheck] < out[j].Dimensions[metrics.DimCheck]
+	})
+	return out, nil
+}
+
+// OpenTestCases are the open Cases carrying sfprobe's Subject prefix.
+func (s *Sandbox) OpenTestCases() []sim.Case { return s.Org.OpenCases(events.SubjectPrefix) }
+
+// placeholderZip is the code moto stores for the simulated function: moto
+// never runs it, the gateway answers its invocations.
+func placeholderZip() []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("sfInvokeAPI.py")
+	_, _ = w.Write([]byte("# sfInvokeAPI is simulated by sfprobe; see internal/sim.\n"))
+	_ = zw.Close()
+	return buf.Bytes()
+}

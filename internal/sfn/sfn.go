@@ -1,0 +1,284 @@
+// Package sfn starts sfprobe's workflow and waits for it: for a Standard
+// state machine StartExecution then polling (with the execution history for
+// progress), for an Express one StartSyncExecution. It reads the run's
+// report back from the output (success) or the ChecksFailed cause.
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/workflow"
+)
+
+// ExecutionStarter starts a Standard execution.
+type ExecutionStarter interface {
+	StartExecution(ctx context.Context, params *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+}
+
+// SyncExecutionStarter runs an Express execution synchronously.
+type SyncExecutionStarter interface {
+	StartSyncExecution(ctx context.Context, params *sfn.StartSyncExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartSyncExecutionOutput, error)
+}
+
+// ExecutionDescriber reads an execution's status.
+type ExecutionDescriber interface {
+	DescribeExecution(ctx context.Context, params *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
+}
+
+// HistoryGetter reads an execution's history.
+type HistoryGetter interface {
+	GetExecutionHistory(ctx context.Context, params *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
+}
+
+// StateMachineDescriber reads a state machine's type.
+type StateMachineDescriber interface {
+	DescribeStateMachine(ctx context.Context, params *sfn.DescribeStateMachineInput, optFns ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error)
+}
+
+var (
+	_ ExecutionStarter      = (*sfn.Client)(nil)
+	_ SyncExecutionStarter  = (*sfn.Client)(nil)
+	_ ExecutionDescriber    = (*sfn.Client)(nil)
+	_ HistoryGetter         = (*sfn.Client)(nil)
+	_ StateMachineDescriber = (*sfn.Client)(nil)
+)
+
+// Input is the workflow's execution input.
+type Input struct {
+	Target *check.Target `json:"target,omitempty"`
+}
+
+// Outcome is how an execution ended.
+type Outcome struct {
+	ExecutionARN string
+	// Status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+	Status string
+	// Error and Cause are the failure's, when the execution failed.
+	Error, Cause string
+	// Report is the run's report; nil when the workflow broke before
+	// PublishMetrics (Error RunBroken, a timeout, an abort).
+	Report *check.Report
+	// FailedState is the state whose failure ended the execution, from the
+	// history, when known.
+	FailedState string
+}
+
+// Event is one step of progress.
+type Event struct {
+	State string
+	// Phase is "entered", "succeeded" or "failed".
+	Phase string
+	// Detail is the error name of a failed state.
+	Detail string
+}
+
+// ExecutionName returns a unique execution name (also the run id).
+func ExecutionName(prefix string, now time.Time) string {
+	return prefix + check.NewRunID(now)
+}
+
+// Start starts a Standard execution and returns its ARN.
+func Start(ctx context.Context, api ExecutionStarter, stateMachineARN, name string, in Input) (string, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("encode execution input: %w", err)
+	}
+	out, err := api.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(stateMachineARN),
+		Name:            aws.String(name),
+		Input:           aws.String(string(body)),
+	})
+	if err != nil {
+		return "", fmt.Errorf("start execution of %s: %w", stateMachineARN, err)
+	}
+	return aws.ToString(out.ExecutionArn), nil
+}
+
+// RunSync runs an Express execution synchronously. A synchronous start
+// answers 200 even when the run failed: the status field says.
+func RunSync(ctx context.Context, api SyncExecutionStarter, stateMachineARN, name string, in Input) (Outcome, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("encode execution input: %w", err)
+	}
+	out, err := api.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{
+		StateMachineArn: aws.String(stateMachineARN),
+		Name:            aws.String(name),
+		Input:           aws.String(string(body)),
+	})
+	if err != nil {
+		return Outcome{}, fmt.Errorf("start sync execution of %s: %w", stateMachineARN, err)
+	}
+	o := Outcome{
+		ExecutionARN: aws.ToString(out.ExecutionArn),
+		Status:       string(out.Status),
+		Error:        aws.ToString(out.Error),
+		Cause:        aws.ToString(out.Cause),
+	}
+	o.Report = reportFrom(o.Status, aws.ToString(out.Output), o.Error, o.Cause)
+	return o, nil
+}
+
+// Waiter polls a Standard execution until it ends.
+type Waiter struct {
+	Describe ExecutionDescriber
+	History  HistoryGetter
+	// Interval between polls; default 250 ms.
+	Interval time.Duration
+	// Progress, when set, receives each state's progress once.
+	Progress func(Event)
+}
+
+// Wait polls until the execution ends or ctx is done.
+func (w *Waiter) Wait(ctx context.Context, executionARN string) (Outcome, error) {
+	interval := w.Interval
+	if interval <= 0 {
+		interval = 250 * time.Millisecond
+	}
+	seen := map[int64]bool{}
+	var failedState string
+	for {
+		if w.History != nil {
+			fs, err := w.progress(ctx, executionARN, seen)
+			if err != nil {
+				return Outcome{}, err
+			}
+			if fs != "" {
+				failedState = fs
+			}
+		}
+		d, err := w.Describe.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(executionARN)})
+		if err != nil {
+			return Outcome{}, fmt.Errorf("describe execution %s: %w", executionARN, err)
+		}
+		if d.Status != types.ExecutionStatusRunning && d.Status != types.ExecutionStatusPendingRedrive {
+			if w.History != nil {
+				if fs, err := w.progress(ctx, executionARN, seen); err == nil && fs != "" {
+					failedState = fs
+				}
+			}
+			o := Outcome{
+				ExecutionARN: executionARN,
+				Status:       string(d.Status),
+				Error:        aws.ToString(d.Error),
+				Cause:        aws.ToString(d.Cause),
+				FailedState:  failedState,
+			}
+			o.Report = reportFrom(o.Status, aws.ToString(d.Output), o.Error, o.Cause)
+			return o, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Outcome{}, fmt.Errorf("wait for execution %s: %w", executionARN, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// progress reports new history events and returns the name of a state that
+// failed, if one did. It stops at the first terminal execution event (moto
+// may log events after it).
+func (w *Waiter) progress(ctx context.Context, executionARN string, seen map[int64]bool) (string, error) {
+	var failedState, lastEntered string
+	p := sfn.NewGetExecutionHistoryPaginator(w.History, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(executionARN), IncludeExecutionData: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("get execution history of %s: %w", executionARN, err)
+		}
+		for _, e := range page.Events {
+			switch e.Type {
+			case types.HistoryEventTypeExecutionSucceeded, types.HistoryEventTypeExecutionFailed,
+				types.HistoryEventTypeExecutionTimedOut, types.HistoryEventTypeExecutionAborted:
+				return failedState, nil
+			}
+			ev, name := event(e)
+			if e.StateEnteredEventDetails != nil {
+				lastEntered = name
+			}
+			if ev.Phase == "failed" {
+				if ev.State == "" {
+					ev.State = lastEntered
+				}
+				failedState = ev.State
+			}
+			if seen[e.Id] || ev.Phase == "" || ev.State == "" {
+				seen[e.Id] = true
+				continue
+			}
+			seen[e.Id] = true
+			if w.Progress != nil {
+				w.Progress(ev)
+			}
+		}
+	}
+	return failedState, nil
+}
+
+func event(e types.HistoryEvent) (Event, string) {
+	switch {
+	case e.StateEnteredEventDetails != nil:
+		n := aws.ToString(e.StateEnteredEventDetails.Name)
+		return Event{State: n, Phase: "entered"}, n
+	case e.StateExitedEventDetails != nil:
+		return Event{State: aws.ToString(e.StateExitedEventDetails.Name), Phase: "succeeded"}, ""
+	case e.TaskFailedEventDetails != nil:
+		return Event{Phase: "failed", Detail: aws.ToString(e.TaskFailedEventDetails.Error)}, ""
+	case e.LambdaFunctionFailedEventDetails != nil:
+		return Event{Phase: "failed", Detail: aws.ToString(e.LambdaFunctionFailedEventDetails.Error)}, ""
+	case e.TaskTimedOutEventDetails != nil:
+		return Event{Phase: "failed", Detail: aws.ToString(e.TaskTimedOutEventDetails.Error)}, ""
+	}
+	return Event{}, ""
+}
+
+// reportFrom reads the report from a successful output or a ChecksFailed cause.
+func reportFrom(status, output, errName, cause string) *check.Report {
+	var raw string
+	switch {
+	case status == string(types.ExecutionStatusSucceeded):
+		raw = output
+	case errName == workflow.ErrChecksFailed:
+		var c struct {
+			Report json.RawMessage `json:"report"`
+		}
+		if json.Unmarshal([]byte(cause), &c) != nil {
+			return nil
+		}
+		raw = string(c.Report)
+	default:
+		return nil
+	}
+	var r check.Report
+	if err := json.Unmarshal([]byte(raw), &r); err != nil || r.Checks == nil {
+		return nil
+	}
+	return &r
+}
+
+// ConsoleURL is the AWS console page of an execution.
+func ConsoleURL(executionARN string) string {
+	a, err := arn.Parse(executionARN)
+	if err != nil {
+		return ""
+	}
+	host := "console.aws.amazon.com"
+	switch {
+	case strings.HasPrefix(a.Partition, "aws-cn"):
+		host = "console.amazonaws.cn"
+	case strings.HasPrefix(a.Partition, "aws-us-gov"):
+		host = "console.amazonaws-us-gov.com"
+	}
+	return fmt.Sprintf("https://%s.%s/states/home?region=%s#/v2/executions/details/%s", a.Region, host, a.Region, url.PathEscape(executionARN))
+}

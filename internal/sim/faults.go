@@ -1,0 +1,131 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Fault names a failure the simulator injects. Its string form is public:
+// it is what `--faults` and `--list-faults` use.
+type Fault string
+
+// The faults, each reproducing one failure of a real deployment.
+const (
+	AuthExpired    Fault = "auth-expired"
+	APILimit       Fault = "api-limit"
+	ContactMissing Fault = "contact-missing"
+	CreateRejected Fault = "create-rejected"
+	UpdateNot204   Fault = "update-not-204"
+	CaseStaysOpen  Fault = "case-stays-open"
+	Timeout        Fault = "timeout"
+	ImportError    Fault = "import-error"
+	Throttled      Fault = "throttled"
+)
+
+// FaultInfo describes a fault for people.
+type FaultInfo struct {
+	Name        Fault
+	Description string
+}
+
+var faultInfos = []FaultInfo{
+	{AuthExpired, "Salesforce rejects the cached OAuth token and the token endpoint answers invalid_grant (expired password or security token): Exception 'invalid_grant: authentication failure'"},
+	{APILimit, "every Salesforce REST call answers 403 REQUEST_LIMIT_EXCEEDED: Exception 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.'"},
+	{ContactMissing, "Contact searches and queries find no records, so phoneLookup returns {\"sf_count\": 0}"},
+	{CreateRejected, "a validation rule rejects Case inserts (400): Exception 'FIELD_CUSTOM_VALIDATION_EXCEPTION: Cases cannot be created by this user'"},
+	{UpdateNot204, "record updates answer HTTP 200 instead of 204 and change nothing, so update returns {\"Status\": 200}"},
+	{CaseStaysOpen, "updates succeed (204) but a trigger reopens a closed Case: Status stays New, IsClosed false"},
+	{Timeout, "the invocation hangs until the function's timeout: Sandbox.Timedout 'Task timed out after N seconds'"},
+	{ImportError, "the layer lacks phonenumbers: every invocation fails with Runtime.ImportModuleError before reading the secret"},
+	{Throttled, "the Lambda Invoke API answers 429 TooManyRequestsException 'Rate Exceeded.' without running the function"},
+}
+
+// Faults lists every fault in a stable order.
+func Faults() []FaultInfo { return append([]FaultInfo(nil), faultInfos...) }
+
+func knownFault(f Fault) bool {
+	for _, info := range faultInfos {
+		if info.Name == f {
+			return true
+		}
+	}
+	return false
+}
+
+func knownFaultNames() string {
+	names := make([]string, len(faultInfos))
+	for i, info := range faultInfos {
+		names[i] = string(info.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// FaultSpec injects a fault into a limited number of invocations.
+type FaultSpec struct {
+	Fault Fault
+	// Times is how many of the next invocations the fault applies to;
+	// 0 means every invocation.
+	Times int
+}
+
+// Once injects f into the next invocation only, e.g. Once(Throttled) to
+// test a caller's retry.
+func Once(f Fault) FaultSpec { return FaultSpec{Fault: f, Times: 1} }
+
+// Always injects f into every invocation.
+func Always(f Fault) FaultSpec { return FaultSpec{Fault: f} }
+
+// ParseFaults parses a comma-separated list of fault names ("a,b"). An
+// empty string means no faults.
+func ParseFaults(s string) ([]Fault, error) {
+	specs, err := ParseFaultSpecs(s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Fault, 0, len(specs))
+	for _, sp := range specs {
+		if sp.Times != 0 {
+			return nil, fmt.Errorf("fault %q: a count is not allowed here", sp.Fault)
+		}
+		out = append(out, sp.Fault)
+	}
+	return out, nil
+}
+
+// ParseFaultSpecs parses a comma-separated list of faults, each optionally
+// limited to the next N invocations: "throttled:1,api-limit".
+func ParseFaultSpecs(s string) ([]FaultSpec, error) {
+	var out []FaultSpec
+	seen := map[Fault]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, count, hasCount := strings.Cut(part, ":")
+		f := Fault(strings.TrimSpace(name))
+		if !knownFault(f) {
+			return nil, fmt.Errorf("unknown fault %q (known: %s)", string(f), knownFaultNames())
+		}
+		sp := FaultSpec{Fault: f}
+		if hasCount {
+			n, err := strconv.Atoi(strings.TrimSpace(count))
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("fault %q: count %q is not a positive integer", string(f), count)
+			}
+			sp.Times = n
+		}
+		if seen[f] {
+			return nil, fmt.Errorf("fault %q given twice", string(f))
+		}
+		seen[f] = true
+		out = append(out, sp)
+	}
+	return out, nil
+}
+
+// faultSet holds the faults active for one invocation.
+type faultSet map[Fault]bool
+
+func (fs faultSet) has(f Fault) bool { return fs[f] }
