@@ -95,7 +95,7 @@ func localCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if f.python != "" {
 		opts.Moto = append(opts.Moto, sandbox.WithPython(f.python))
 	}
-	sb, err := sandbox.Start(ctx, opts)
+	sb, err := sandbox.Start(interrupted, opts) // lives until Ctrl-C with --keep
 	if err != nil {
 		if errors.Is(err, sandbox.ErrPythonNotFound) || errors.Is(err, sandbox.ErrMotoNotInstalled) {
 			return exitUsage, &usageError{err.Error()}

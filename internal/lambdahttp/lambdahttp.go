@@ -115,6 +115,13 @@ func (r *Router) Handle(name string, fn Function) {
 	r.fns[name] = fn
 }
 
+// Reset unregisters every function.
+func (r *Router) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fns = map[string]Function{}
+}
+
 // Lookup returns the function an invocation path names, if registered.
 func (r *Router) Lookup(path string) (Function, bool) {
 	name, ok := FunctionName(path)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -66,9 +67,10 @@ type Options struct {
 // Sandbox is a provisioned local AWS with a simulated sfInvokeAPI and
 // sfprobe's functions and workflow, ready to execute.
 type Sandbox struct {
-	aws  *AWS
-	cfg  aws.Config
-	opts Options
+	aws   *AWS
+	owned bool
+	cfg   aws.Config
+	opts  Options
 
 	Org      *sim.Org
 	Function *sim.Function
@@ -83,21 +85,34 @@ type Sandbox struct {
 }
 
 // Start starts moto and the gateway, provisions every resource and serves
-// sfprobe's functions. Close it.
-func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
-	if opts.Namespace == "" {
-		opts.Namespace = metrics.DefaultNamespace
-	}
-	simFaults, awsFault := splitFaults(opts.Faults)
+// sfprobe's functions. Both run until Close or until ctx is done.
+func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	a, err := StartSandboxAWS(ctx, opts.Moto...)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			_ = a.Close()
-		}
-	}()
+	s, err := Provision(ctx, a, opts)
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// Provision resets a running local AWS and provisions a sandbox on it:
+// tests share one moto process across many sandboxes this way. Closing the
+// returned Sandbox leaves a running.
+func Provision(ctx context.Context, a *AWS, opts Options) (*Sandbox, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = metrics.DefaultNamespace
+	}
+	if err := a.Moto().Reset(ctx); err != nil {
+		return nil, fmt.Errorf("reset moto: %w", err)
+	}
+	a.Gateway().Intercept(nil)
+	a.Router().Reset()
+	simFaults, awsFault := splitFaults(opts.Faults)
 	cfg, err := a.Config(ctx)
 	if err != nil {
 		return nil, err
@@ -109,8 +124,13 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	return s, nil
 }
 
-// Close ends every process of the sandbox.
-func (s *Sandbox) Close() error { return s.aws.Close() }
+// Close ends every process of a sandbox made by Start.
+func (s *Sandbox) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.aws.Close()
+}
 
 // AWS is the sandbox's local AWS (endpoint, environment).
 func (s *Sandbox) AWS() *AWS { return s.aws }
@@ -147,7 +167,8 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.Fault, fault ma
 		}
 	}
 	if fault[FaultKeyDisabled] {
-		if _, err := kmsc.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key)}); err != nil {
+		// moto's DisableKey takes the key id, not the ARN.
+		if _, err := kmsc.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(key[strings.LastIndexByte(key, '/')+1:])}); err != nil {
 			return fmt.Errorf("disable key: %w", err)
 		}
 	}

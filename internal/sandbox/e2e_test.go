@@ -1,0 +1,199 @@
+package sandbox_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/sandbox"
+	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
+	"github.com/sfprobe/sfprobe/internal/sfn"
+)
+
+// faultCase is one row of the fault matrix: what a run with the fault must
+// end with, in the workflow and in `sfprobe run` alike.
+type faultCase struct {
+	fault     string
+	wantCheck string
+	wantClass failure.Class
+	// wantCleanup is the cleanup status; every row must leave no open test Case.
+	wantCleanup string
+}
+
+var faultMatrix = []faultCase{
+	{"auth-expired", check.PhoneLookup, failure.Auth, check.CleanupNotNeeded},
+	{"api-limit", check.PhoneLookup, failure.APILimit, check.CleanupNotNeeded},
+	{"contact-missing", check.PhoneLookup, failure.Data, check.CleanupNotNeeded},
+	{"create-rejected", check.CreateCase, failure.Data, check.CleanupNotNeeded},
+	{"update-not-204", check.CloseCase, failure.UnexpectedResponse, check.CleanupDeleted},
+	{"case-stays-open", check.VerifyCaseClosed, failure.Data, check.CleanupDeleted},
+	{"timeout", check.PhoneLookup, failure.Timeout, check.CleanupNotNeeded},
+	{"import-error", check.PhoneLookup, failure.Packaging, check.CleanupNotNeeded},
+	{"throttled", check.PhoneLookup, failure.Throttled, check.CleanupNotNeeded},
+	{sandbox.FaultSecretMissingKey, check.SecretAccess, failure.Config, check.CleanupNotNeeded},
+	{sandbox.FaultKeyDisabled, check.KmsKey, failure.Config, check.CleanupDeleted},
+	{sandbox.FaultKeyMismatch, check.KmsKey, failure.Config, check.CleanupDeleted},
+	{sandbox.FaultAccessDenied, check.SecretAccess, failure.Permission, check.CleanupNotNeeded},
+	{sandbox.FaultNoConnectPermission, check.ConnectAccess, failure.Permission, check.CleanupDeleted},
+	{sandbox.FaultTargetMisconfigured, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
+}
+
+func TestFaultMatrixCoversEveryFault(t *testing.T) {
+	covered := map[string]bool{}
+	for _, fc := range faultMatrix {
+		covered[fc.fault] = true
+	}
+	for _, f := range sandbox.Faults() {
+		assert.True(t, covered[f.Name], "fault %s has no row in the fault matrix", f.Name)
+		if !assert.NotEmpty(t, f.Check, f.Name) {
+			continue
+		}
+		for _, fc := range faultMatrix {
+			if fc.fault == f.Name {
+				assert.Equal(t, fc.wantCheck, f.Check, "--list-faults says %s fails another check", f.Name)
+				assert.Equal(t, fc.wantClass, f.Class, "--list-faults says %s fails with another class", f.Name)
+			}
+		}
+	}
+}
+
+func options(faults ...string) sandbox.Options {
+	// A short function timeout keeps the timeout fault quick.
+	return sandbox.Options{Faults: faults, FunctionTimeout: 1500 * time.Millisecond}
+}
+
+func TestWorkflowHappyPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, options())
+	require.NoError(t, err)
+
+	start := time.Now()
+	var entered []string
+	out, err := sb.Execute(ctx, sfn.Input{}, func(e sfn.Event) {
+		if e.Phase == "succeeded" {
+			entered = append(entered, e.State)
+		}
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "SUCCEEDED", out.Status, "%s %s", out.Error, out.Cause)
+	require.NotNil(t, out.Report)
+	rep := out.Report
+	assert.True(t, rep.OK)
+	assert.Len(t, rep.Checks, 8)
+	for _, c := range rep.Checks {
+		assert.Contains(t, []check.Status{check.Pass, check.Warn}, c.Status, "%s: %s", c.Name, c.Message)
+	}
+	assert.Equal(t, check.CleanupDeleted, rep.Cleanup.Status)
+	assert.Equal(t, 5, rep.SalesforceCalls, "lookup, create, update, lookup, delete")
+	assert.Contains(t, entered, "PublishMetrics")
+	assert.Contains(t, entered, "Cleanup")
+	assert.Empty(t, sb.OpenTestCases())
+	assert.Empty(t, sb.Org.Cases(), "a passing run deletes its test Case")
+
+	ms, err := sb.Metrics(ctx, start)
+	require.NoError(t, err)
+	got := metricMap(ms)
+	assert.Equal(t, 1.0, got[metrics.RunSuccess+"/"])
+	assert.Equal(t, 5.0, got[metrics.SalesforceCalls+"/"])
+	assert.Contains(t, got, metrics.RunDuration+"/")
+	for k := range got {
+		assert.NotContains(t, k, metrics.CheckFailure, "no check failed")
+	}
+}
+
+func metricMap(ms []sandbox.MetricValue) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range ms {
+		out[m.Name+"/"+m.Dimensions[metrics.DimCheck]] = m.Value
+	}
+	return out
+}
+
+// TestFaultMatrix runs every fault through both engines: the workflow in the
+// sandbox (moto's Step Functions engine calling sfprobe's handlers), and the
+// runner of `sfprobe run` against the same sandbox.
+func TestFaultMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	for _, tt := range faultMatrix {
+		t.Run(tt.fault, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			sb, err := sandbox.Provision(ctx, a, options(tt.fault))
+			require.NoError(t, err)
+
+			t.Run("workflow", func(t *testing.T) {
+				start := time.Now()
+				out, err := sb.Execute(ctx, sfn.Input{}, nil)
+				require.NoError(t, err)
+				assert.Equal(t, "FAILED", out.Status)
+				assert.Equal(t, "ChecksFailed", out.Error)
+				require.NotNil(t, out.Report, "the ChecksFailed cause carries the report")
+				assertFailure(t, *out.Report, tt)
+				assert.Empty(t, sb.OpenTestCases(), "no open test case is left")
+
+				ms, err := sb.Metrics(ctx, start)
+				require.NoError(t, err)
+				got := metricMap(ms)
+				assert.Equal(t, 0.0, got[metrics.RunSuccess+"/"])
+				assert.Equal(t, 1.0, got[metrics.CheckFailure+"/"+tt.wantCheck], "CheckFailure for %s", tt.wantCheck)
+			})
+			t.Run("run", func(t *testing.T) {
+				cfg := sb.Config()
+				deps := check.DepsFrom(check.Clients{
+					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+				})
+				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
+				assertFailure(t, rep, tt)
+				assert.Empty(t, sb.OpenTestCases(), "no open test case is left")
+			})
+		})
+	}
+}
+
+func assertFailure(t *testing.T, rep check.Report, tt faultCase) {
+	t.Helper()
+	assert.False(t, rep.OK)
+	var first *check.Result
+	for i, c := range rep.Checks {
+		if c.Failed() {
+			first = &rep.Checks[i]
+			break
+		}
+	}
+	require.NotNil(t, first, "a check must fail")
+	assert.Equal(t, tt.wantCheck, first.Name, "first failing check (%s)", first.Message)
+	assert.Equal(t, tt.wantClass, first.ErrorClass, "%s: %s", first.Name, first.Message)
+	assert.NotEmpty(t, first.Remediation)
+	assert.Equal(t, tt.wantCleanup, rep.Cleanup.Status, "cleanup: %+v", rep.Cleanup)
+	if check.IsChain(tt.wantCheck) {
+		seen := false
+		for _, c := range rep.Checks {
+			if c.Name == tt.wantCheck {
+				seen = true
+				continue
+			}
+			if seen && check.IsChain(c.Name) {
+				assert.Equal(t, check.Skip, c.Status, "%s runs after the failed %s", c.Name, tt.wantCheck)
+			}
+		}
+	}
+}
