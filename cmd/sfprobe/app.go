@@ -43,6 +43,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
 	a.commands = []command{
 		{"run", "run the checks directly against a deployed sfInvokeAPI (post-deploy smoke test, laptop runbook)", runCmd},
 		{"local", "run the deployed workflow end to end on a local AWS (moto) against a simulated sfInvokeAPI", localCmd},
+		{"start", "start the deployed workflow, wait, print its report (post-deploy smoke test)", startCmd},
 		{"events", "print the rendered test events, ready to paste into the Lambda console", eventsCmd},
 		{"version", "print sfprobe's version", versionCmd},
 	}

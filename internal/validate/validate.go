@@ -28,6 +28,7 @@ var (
 	secretARNRe    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:` + region + `:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
 	kmsARNRe       = regexp.MustCompile(`^arn:aws[a-z-]*:kms:` + region + `:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$`)
 	connectARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:connect:` + region + `:\d{12}:instance/[A-Za-z0-9-]+$`)
+	stateMachineRe = regexp.MustCompile(`^arn:aws[a-z-]*:states:` + region + `:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$`)
 	labelRe        = regexp.MustCompile(`^[A-Za-z0-9_.:/+=@-]{1,200}$`)
 )
 
@@ -111,6 +112,14 @@ func ConnectInstanceARN(field, s string) error {
 func Label(field, s string) error {
 	if !labelRe.MatchString(s) {
 		return &FieldError{field, fmt.Sprintf("%q: want 1 to 200 of letters, digits and _.:/+=@-", s)}
+	}
+	return nil
+}
+
+// StateMachineARN checks a Step Functions state machine ARN.
+func StateMachineARN(field, s string) error {
+	if !stateMachineRe.MatchString(s) {
+		return &FieldError{field, fmt.Sprintf("%q is not a state machine ARN (want arn:aws:states:<region>:<account>:stateMachine:<name>)", s)}
 	}
 	return nil
 }

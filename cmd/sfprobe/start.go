@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/sfprobe/sfprobe/internal/awsconf"
+	"github.com/sfprobe/sfprobe/internal/report"
+	"github.com/sfprobe/sfprobe/internal/sfn"
+	"github.com/sfprobe/sfprobe/internal/validate"
+)
+
+const startDescription = `
+Starts sfprobe's deployed workflow and, with --wait, waits for it and prints
+the same report as ` + "`sfprobe run`" + `, with the same exit codes: the post-deploy smoke
+test of a pipeline. Without target flags the workflow probes the stack's
+default target (as the schedule does); --function and the other target flags,
+or --input FILE, probe another.
+
+A Standard state machine is started and polled, and on failure the execution
+history names the failing state; an Express one runs synchronously
+(StartSyncExecution) and its status field says how it ended.
+
+Examples:
+  sfprobe start --state-machine arn:aws:states:eu-west-2:123456789012:stateMachine:sfprobe --wait --output junit > sfprobe.xml
+  sfprobe start --state-machine $SM --function sfInvokeAPI-staging --phone +441122334455 --wait`
+
+func startCmd(ctx context.Context, a *app, args []string) (int, error) {
+	var f targetFlags
+	var smARN, input, smType string
+	var wait bool
+	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE]", startDescription)
+	f.register(fs)
+	fs.StringVar(&smARN, "state-machine", "", "ARN of sfprobe's state machine (the stack output StateMachineArn) (required)")
+	fs.BoolVar(&wait, "wait", false, "wait for the run and print its report; the exit code says how it went")
+	fs.StringVar(&input, "input", "", "JSON file holding the execution input {\"target\": {...}} (instead of the target flags)")
+	fs.StringVar(&smType, "type", "auto", "workflow type: auto (ask Step Functions), standard or express")
+	if err := parse(fs, args); err != nil {
+		return exitUsage, err
+	}
+	if smARN == "" {
+		return exitUsage, usagef("--state-machine: required: the ARN of sfprobe's state machine")
+	}
+	if err := validate.StateMachineARN("--state-machine", smARN); err != nil {
+		return exitUsage, &usageError{err.Error()}
+	}
+	if f.checks != "" {
+		return exitUsage, usagef("--checks: the workflow runs every check; use `sfprobe run --checks` for a subset")
+	}
+	format, err := report.ParseFormat(f.output)
+	if err != nil {
+		return exitUsage, &usageError{err.Error()}
+	}
+	switch smType {
+	case "auto", "standard", "express":
+	default:
+		return exitUsage, usagef("--type: %q is not auto, standard or express", smType)
+	}
+	in, err := startInput(f, input)
+	if err != nil {
+		return exitUsage, err
+	}
+	var opts []awsconf.Option
+	if f.region != "" {
+		opts = append(opts, awsconf.WithRegion(f.region))
+	}
+	if f.profile != "" {
+		opts = append(opts, awsconf.WithProfile(f.profile))
+	}
+	cfg, err := awsconf.Load(ctx, opts...)
+	if err != nil {
+		return exitUsage, &usageError{err.Error()}
+	}
+	client := awssfn.NewFromConfig(cfg)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+
+	if smType == "auto" {
+		d, err := client.DescribeStateMachine(ctx, &awssfn.DescribeStateMachineInput{StateMachineArn: aws.String(smARN)})
+		if err != nil {
+			return exitFailed, fmt.Errorf("describe state machine %s: %w", smARN, err)
+		}
+		smType = strings.ToLower(string(d.Type))
+	}
+	name := sfn.ExecutionName("start-", time.Now())
+	var out sfn.Outcome
+	if smType == strings.ToLower(string(sfntypes.StateMachineTypeExpress)) {
+		out, err = sfn.RunSync(ctx, client, smARN, name, in)
+		if err != nil {
+			return exitFailed, err
+		}
+		fmt.Fprintf(a.stderr, "execution %s\n", out.ExecutionARN)
+	} else {
+		arn, err := sfn.Start(ctx, client, smARN, name, in)
+		if err != nil {
+			return exitFailed, err
+		}
+		fmt.Fprintf(a.stderr, "execution %s\n", arn)
+		if u := sfn.ConsoleURL(arn); u != "" {
+			fmt.Fprintf(a.stderr, "console   %s\n", u)
+		}
+		if !wait {
+			fmt.Fprintln(a.stdout, arn)
+			return exitOK, nil
+		}
+		progress := report.NewProgress(a.stderr, isTerminal(a.stderr))
+		w := &sfn.Waiter{Describe: client, History: client, Progress: func(e sfn.Event) { progress.Update(e.State, e.Phase) }}
+		out, err = w.Wait(ctx, arn)
+		progress.Done()
+		if err != nil {
+			return exitFailed, err
+		}
+	}
+	return finishStart(a, out, format)
+}
+
+// startInput builds the execution input from --input or the target flags;
+// without either the workflow uses the stack's default target.
+func startInput(f targetFlags, path string) (sfn.Input, error) {
+	given := f.target.Function != "" || f.target.Phone != ""
+	if path != "" {
+		if given {
+			return sfn.Input{}, usagef("--input and the target flags exclude each other")
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return sfn.Input{}, usagef("--input: %v", err)
+		}
+		var in sfn.Input
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return sfn.Input{}, usagef("--input %s: not an execution input {\"target\": {...}}: %v", path, err)
+		}
+		if in.Target != nil {
+			if err := in.Target.Validate(); err != nil {
+				return sfn.Input{}, usagef("--input %s: %v", path, err)
+			}
+		}
+		return in, nil
+	}
+	if !given {
+		return sfn.Input{}, nil
+	}
+	t := f.target
+	if err := t.Validate(); err != nil {
+		return sfn.Input{}, &usageError{flagNames(err.Error())}
+	}
+	return sfn.Input{Target: &t}, nil
+}
+
+func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
+	if out.Report != nil {
+		if err := report.Write(a.stdout, *out.Report, format, report.WithTerminal(isTerminal(a.stdout))); err != nil {
+			return exitFailed, fmt.Errorf("write report: %w", err)
+		}
+		if out.Status == string(sfntypes.ExecutionStatusSucceeded) && out.Report.OK {
+			return exitOK, nil
+		}
+		return exitFailed, nil
+	}
+	msg := fmt.Sprintf("execution %s ended %s without a report", lastPart(out.ExecutionARN), out.Status)
+	if out.FailedState != "" {
+		msg += " in state " + out.FailedState
+	}
+	if out.Error != "" {
+		msg += ": " + out.Error
+	}
+	if out.Cause != "" {
+		msg += ": " + out.Cause
+	}
+	return exitFailed, fmt.Errorf("%s", msg)
+}
