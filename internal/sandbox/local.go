@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -62,6 +63,11 @@ type Options struct {
 	KeepCases bool
 	// Moto options (python path, log file).
 	Moto []MotoOption
+	// Binaries, when set, is a directory holding <function>/bootstrap for
+	// each of sfprobe's functions (built for this host): each runs under the
+	// Lambda Runtime Interface Emulator instead of in-process, so the
+	// binaries CDK ships are the ones that answer.
+	Binaries string
 }
 
 // Sandbox is a provisioned local AWS with a simulated sfInvokeAPI and
@@ -82,6 +88,8 @@ type Sandbox struct {
 
 	sfn *sfn.Client
 	cw  *cloudwatch.Client
+	// RIEs are the emulators serving the functions with Options.Binaries.
+	RIEs map[string]*RIE
 }
 
 // Start starts moto and the gateway, provisions every resource and serves
@@ -124,8 +132,12 @@ func Provision(ctx context.Context, a *AWS, opts Options) (*Sandbox, error) {
 	return s, nil
 }
 
-// Close ends every process of a sandbox made by Start.
+// Close ends the sandbox's emulators, and moto and the gateway when Start
+// made them.
 func (s *Sandbox) Close() error {
+	for _, r := range s.RIEs {
+		_ = r.Stop()
+	}
 	if !s.owned {
 		return nil
 	}
@@ -233,7 +245,13 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.Fault, fault ma
 		ConnectInstanceARN: connectARN,
 		Name:               TargetFunctionName,
 	}
-	s.serveFunctions()
+	if s.opts.Binaries != "" {
+		if err := s.serveBinaries(ctx); err != nil {
+			return err
+		}
+	} else {
+		s.serveFunctions()
+	}
 
 	subs := map[string]string{
 		workflow.TargetFunction:     s.Target.Function,
@@ -301,6 +319,29 @@ func (s *Sandbox) serveFunctions() {
 	for _, f := range workflow.Functions {
 		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))
 	}
+}
+
+// serveBinaries starts each function's bootstrap under the emulator, with
+// the environment CDK gives it and the sandbox's endpoint.
+func (s *Sandbox) serveBinaries(ctx context.Context) error {
+	s.RIEs = map[string]*RIE{}
+	env := append(s.aws.Env(),
+		workflow.EnvMetricNamespace+"="+s.opts.Namespace,
+		workflow.EnvCallTimeout+"="+(s.functionTimeout()+sfinvoke.DefaultCallTimeout-6*time.Second).String(),
+		fmt.Sprintf("%s=%t", workflow.EnvKeepCases, s.opts.KeepCases))
+	for _, f := range workflow.Functions {
+		name := FunctionPrefix + f.Name
+		r, err := StartRIE(ctx, filepath.Join(s.opts.Binaries, f.Name, "bootstrap"), append(env, "AWS_LAMBDA_FUNCTION_NAME="+name))
+		if err != nil {
+			for _, started := range s.RIEs {
+				_ = started.Stop()
+			}
+			return fmt.Errorf("start %s under the Lambda emulator: %w", name, err)
+		}
+		s.RIEs[f.Name] = r
+		s.aws.Router().Handle(name, r)
+	}
+	return nil
 }
 
 // Execute starts the workflow with input (nil: the schedule's empty input,

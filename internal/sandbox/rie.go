@@ -35,9 +35,9 @@ type RIE struct {
 	logMu sync.Mutex
 	log   bytes.Buffer
 	http  *http.Client
-	// ColdStart is the time from process start to the first answer.
+	// ColdStart is the duration of the first invocation: the emulator
+	// starts the bootstrap on it, so it includes the runtime's init.
 	ColdStart time.Duration
-	started   time.Time
 	first     sync.Once
 	done      chan struct{}
 }
@@ -71,7 +71,6 @@ func StartRIE(ctx context.Context, bootstrap string, env []string) (*RIE, error)
 	}, env...)
 	r.cmd.Stdout, r.cmd.Stderr = &syncWriter{mu: &r.logMu, w: &r.log}, &syncWriter{mu: &r.logMu, w: &r.log}
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	r.started = time.Now()
 	if err := r.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start aws-lambda-rie: %w", err)
 	}
@@ -112,6 +111,7 @@ func (r *RIE) Invoke(ctx context.Context, payload []byte) (lambdahttp.Response, 
 	if err != nil {
 		return lambdahttp.Response{}, err
 	}
+	began := time.Now()
 	resp, err := r.http.Do(req)
 	if err != nil {
 		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusBadGateway, Type: "ServiceException", Message: "aws-lambda-rie: " + err.Error()}
@@ -121,7 +121,7 @@ func (r *RIE) Invoke(ctx context.Context, payload []byte) (lambdahttp.Response, 
 	if err != nil {
 		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusBadGateway, Type: "ServiceException", Message: "aws-lambda-rie: " + err.Error()}
 	}
-	r.first.Do(func() { r.ColdStart = time.Since(r.started) })
+	r.first.Do(func() { r.ColdStart = time.Since(began) })
 	if resp.StatusCode != http.StatusOK {
 		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusBadGateway, Type: "ServiceException", Message: fmt.Sprintf("aws-lambda-rie answered %d: %s", resp.StatusCode, body)}
 	}

@@ -96,6 +96,8 @@ func decodeJSON(b []byte) (any, error) {
 	return v, nil
 }
 
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func decodeValue(dec *json.Decoder) (any, error) {
@@ -150,7 +152,11 @@ func pyJSONError(b []byte, err error) error {
 	off := 0
 	switch {
 	case errors.As(err, &syn):
+		// Python points at the start of the bad value, Go inside it.
 		off = int(syn.Offset) - 1
+		for off > 0 && off <= len(b) && isLetter(b[off-1]) {
+			off--
+		}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		off = len(b)
 		if len(bytes.TrimSpace(b)) == 0 {

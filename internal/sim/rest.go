@@ -93,8 +93,6 @@ func (o *Org) route(req sfRequest, version string, segs []string, fs faultSet) (
 		return o.restCreate(segs[1], req.body, fs)
 	case len(segs) == 3 && segs[0] == "sobjects":
 		switch m {
-		case http.MethodGet:
-			return o.restRetrieve(segs[1], segs[2], version)
 		case http.MethodPatch:
 			return o.restUpdate(segs[1], segs[2], req.body, fs)
 		case http.MethodDelete:
@@ -429,18 +427,6 @@ func (o *Org) target(name, id string) (*record, error) {
 		return nil, &sfFault{status: http.StatusNotFound, code: "ENTITY_IS_DELETED", msg: "entity is deleted"}
 	}
 	return nil, notFound()
-}
-
-func (o *Org) restRetrieve(name, id, version string) (sfResponse, error) {
-	r, err := o.target(name, id)
-	if err != nil {
-		return sfResponse{}, err
-	}
-	refs := make([]fieldRef, len(r.obj.fields))
-	for i := range r.obj.fields {
-		refs[i] = fieldRef{f: &r.obj.fields[i]}
-	}
-	return jsonResponse(http.StatusOK, o.renderRecord(r, refs, version)), nil
 }
 
 func (o *Org) restUpdate(name, id string, body []byte, fs faultSet) (sfResponse, error) {
