@@ -63,6 +63,12 @@ func TestUsageErrorsExit2BeforeAnyAWSCall(t *testing.T) {
 		{"start bad state machine", []string{"start", "--state-machine", "sfprobe"}, "--state-machine:"},
 		{"start with checks", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--checks", "PhoneLookup"}, "--checks"},
 		{"local unknown fault", []string{"local", "--fault", "gremlins"}, `--fault: unknown fault "gremlins"`},
+		{"pause without parameter", []string{"pause", "--reason", "x"}, "--parameter: required"},
+		{"pause without reason", []string{"pause", "--parameter", "/sfprobe/x/paused"}, "--reason: required"},
+		{"pause until past", []string{"pause", "--parameter", "/sfprobe/x/paused", "--reason", "x", "--until", "2020-01-01T00:00:00Z"}, "in the past"},
+		{"pause bad until", []string{"pause", "--parameter", "/sfprobe/x/paused", "--reason", "x", "--until", "tomorrow"}, "RFC 3339"},
+		{"pause for and until", []string{"pause", "--parameter", "/sfprobe/x/paused", "--reason", "x", "--for", "1h", "--until", "2099-01-01T00:00:00Z"}, "exclude each other"},
+		{"resume bad parameter", []string{"resume", "--parameter", "sfprobe/x paused"}, "--parameter:"},
 		{"events bad phone", []string{"events", "--phone", "12"}, "--phone:"},
 		{"events unknown event", []string{"events", "--event", "nope"}, `--event: unknown event "nope"`},
 	}
@@ -77,7 +83,7 @@ func TestUsageErrorsExit2BeforeAnyAWSCall(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "start", "local", "events", "version"} {
+	for _, cmd := range []string{"run", "start", "local", "events", "pause", "resume", "version"} {
 		t.Run(cmd, func(t *testing.T) {
 			code, stdout, _ := runApp(t, nil, cmd, "--help")
 			assert.Equal(t, exitOK, code)
@@ -189,4 +195,43 @@ func TestStartAgainstSandbox(t *testing.T) {
 	code, stdout, _ = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN)
 	require.Equal(t, exitOK, code, "without --wait it only starts")
 	assert.True(t, strings.HasPrefix(stdout, "arn:aws:states:"), stdout)
+}
+
+// TestPauseResumeAgainstSandbox: pause, a run that probes nothing, resume,
+// a run that probes again: through the CLI and the workflow.
+func TestPauseResumeAgainstSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
+	require.NoError(t, err)
+	for _, e := range a.Env() {
+		k, v, _ := strings.Cut(e, "=")
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runApp(t, map[string]string{"USER": "oncall"}, "pause", "--parameter", sandbox.PauseParameter, "--reason", "API user locked out", "--for", "1h")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "paused: API user locked out")
+	code, stdout, _ = runApp(t, nil, "pause", "--parameter", sandbox.PauseParameter, "--status")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "by oncall")
+
+	code, stdout, stderr = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--output", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var rep check.Report
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	assert.True(t, rep.Paused)
+	assert.Zero(t, sb.Function.Invocations())
+
+	code, _, stderr = runApp(t, nil, "resume", "--parameter", sandbox.PauseParameter)
+	require.Equal(t, exitOK, code, stderr)
+	code, stdout, stderr = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--output", "json")
+	require.Equal(t, exitOK, code, stderr)
+	rep = check.Report{}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	assert.False(t, rep.Paused)
+	assert.Equal(t, 5, sb.Function.Invocations())
 }

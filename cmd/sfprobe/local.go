@@ -154,7 +154,20 @@ func listFaults(w io.Writer) error {
 	return tw.Flush()
 }
 
+// shownStates are the states whose progress `local` prints: the checks and
+// the steps that act; the Pass and Choice plumbing stays quiet.
+var shownStates = map[string]bool{"Cleanup": true, "PublishMetrics": true}
+
+func init() {
+	for _, n := range check.Names() {
+		shownStates[n] = true
+	}
+}
+
 func printEvent(w io.Writer, e sfn.Event) {
+	if !shownStates[e.State] && e.Phase != "failed" {
+		return
+	}
 	switch e.Phase {
 	case "succeeded":
 		fmt.Fprintf(w, "  done    %s\n", e.State)

@@ -147,6 +147,19 @@ type Report struct {
 	// SalesforceCalls counts the sfInvokeAPI invocations of the run; each
 	// spends at least one call of the org's daily API allowance.
 	SalesforceCalls int `json:"salesforce_calls"`
+	// Paused is true for a run skipped because sfprobe is paused.
+	Paused bool `json:"paused,omitempty"`
+}
+
+// SkippedReport is the report of a run that did not probe (sfprobe is
+// paused): every check skipped with reason.
+func SkippedReport(t Target, runID string, at time.Time, reason string) Report {
+	r := Report{Target: t.Label(), RunID: runID, StartedAt: at.UTC(), Cleanup: Cleanup{Status: CleanupNotNeeded}, Paused: true}
+	for _, n := range Names() {
+		r.Checks = append(r.Checks, skipped(n, reason))
+	}
+	r.Finish()
+	return r
 }
 
 // Finish sets OK from the checks: a run is OK when no check failed.

@@ -12,6 +12,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/pause"
 )
 
 // PublishInput is the publish-metrics function's event: the Parallel
@@ -20,6 +21,9 @@ type PublishInput struct {
 	Target   check.Target      `json:"target"`
 	RunID    string            `json:"run_id"`
 	Branches []json.RawMessage `json:"branches"`
+	// Pause, when present, makes the call the workflow's pause gate: the
+	// pause switch's raw value.
+	Pause *string `json:"pause,omitempty"`
 }
 
 // PublishOutput feeds the workflow's Verdict: ok, and for a failed run the
@@ -31,6 +35,8 @@ type PublishOutput struct {
 	// Cause is the ChecksFailed cause: {"failed_checks": [...], "report": {...}}
 	// as a JSON string, so Express callers get the report too.
 	Cause string `json:"cause,omitempty"`
+	// Paused answers the pause gate: the run is skipped.
+	Paused bool `json:"paused"`
 }
 
 // MetricsPublisher publishes datums.
@@ -52,6 +58,9 @@ type PublishMetrics struct {
 
 // Handle assembles, publishes and returns the verdict.
 func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOutput, error) {
+	if in.Pause != nil {
+		return h.gate(ctx, in)
+	}
 	rep, err := Assemble(in, now(h.Now)())
 	if err != nil {
 		return PublishOutput{}, err
@@ -131,4 +140,25 @@ func Assemble(in PublishInput, now time.Time) (check.Report, error) {
 	rep.DurationMS = now.Sub(rep.StartedAt).Milliseconds()
 	rep.Finish()
 	return rep, nil
+}
+
+// gate answers the workflow's pause gate. A value that does not parse, or a
+// pause that expired, lets the run go on.
+func (h *PublishMetrics) gate(ctx context.Context, in PublishInput) (PublishOutput, error) {
+	at := now(h.Now)()
+	st, err := pause.Parse(*in.Pause)
+	if err != nil || !st.Active(at) {
+		if h.Log != nil {
+			h.Log.Info("pause gate: running", "target", in.Target.Label(), "switch", st.String(), "error", err)
+		}
+		return PublishOutput{Paused: false, FailedChecks: []string{}}, nil
+	}
+	rep := check.SkippedReport(in.Target, in.RunID, at, "skipped: sfprobe is "+st.String())
+	if err := h.Publisher.Publish(ctx, metrics.PausedDatums(rep.Target, at)); err != nil {
+		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: err.Error()}
+	}
+	if h.Log != nil {
+		h.Log.Info("pause gate: paused", "target", rep.Target, "run_id", rep.RunID, "switch", st.String())
+	}
+	return PublishOutput{OK: true, Paused: true, FailedChecks: []string{}, Report: rep}, nil
 }

@@ -9,12 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/pause"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
@@ -196,4 +198,52 @@ func assertFailure(t *testing.T, rep check.Report, tt faultCase) {
 			}
 		}
 	}
+}
+
+// TestPauseAndResume: while the switch says paused a run probes nothing,
+// ends SUCCEEDED with every check skipped and publishes Paused instead of
+// RunSuccess; an expired pause and a resume run again.
+func TestPauseAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, options())
+	require.NoError(t, err)
+	params := ssm.NewFromConfig(sb.Config())
+
+	require.NoError(t, pause.Write(ctx, params, sandbox.PauseParameter, pause.State{Paused: true, Reason: "API user locked out"}))
+	start := time.Now()
+	out, err := sb.Execute(ctx, sfn.Input{}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", out.Status, "%s %s", out.Error, out.Cause)
+	require.NotNil(t, out.Report)
+	assert.True(t, out.Report.Paused)
+	for _, c := range out.Report.Checks {
+		assert.Equal(t, check.Skip, c.Status)
+		assert.Contains(t, c.Message, "API user locked out")
+	}
+	assert.Zero(t, sb.Function.Invocations(), "a paused run never calls sfInvokeAPI")
+	ms, err := sb.Metrics(ctx, start)
+	require.NoError(t, err)
+	got := metricMap(ms)
+	assert.Equal(t, 1.0, got[metrics.Paused+"/"])
+	assert.NotContains(t, got, metrics.RunSuccess+"/", "a paused run publishes no RunSuccess")
+
+	past := time.Now().Add(-time.Minute)
+	require.NoError(t, pause.Write(ctx, params, sandbox.PauseParameter, pause.State{Paused: true, Reason: "expired", Until: &past}))
+	out, err = sb.Execute(ctx, sfn.Input{}, nil)
+	require.NoError(t, err)
+	require.NotNil(t, out.Report)
+	assert.False(t, out.Report.Paused, "an expired pause runs")
+	assert.True(t, out.Report.OK)
+
+	require.NoError(t, pause.Write(ctx, params, sandbox.PauseParameter, pause.Resumed))
+	out, err = sb.Execute(ctx, sfn.Input{}, nil)
+	require.NoError(t, err)
+	require.NotNil(t, out.Report)
+	assert.False(t, out.Report.Paused)
+	assert.Equal(t, 5, out.Report.SalesforceCalls)
 }

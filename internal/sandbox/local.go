@@ -21,6 +21,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfprobe/sfprobe/events"
@@ -29,6 +30,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/handler"
 	"github.com/sfprobe/sfprobe/internal/lambdahttp"
 	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/pause"
 	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 	sfnrun "github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/sim"
@@ -45,6 +47,7 @@ const (
 	StateMachineName   = "sfprobe"
 	WorkflowRoleName   = "sfprobe-workflow"
 	FunctionPrefix     = "sfprobe-"
+	PauseParameter     = "/sfprobe/local/paused"
 	ConnectInstanceID  = "0c7b7a4e-1111-4a4a-9f9f-5f0e5e5e5e5e"
 )
 
@@ -253,7 +256,12 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.Fault, fault ma
 		s.serveFunctions()
 	}
 
+	if err := pause.Write(ctx, ssm.NewFromConfig(s.cfg), PauseParameter, pause.Resumed); err != nil {
+		return err
+	}
+
 	subs := map[string]string{
+		workflow.PauseParameterName: PauseParameter,
 		workflow.TargetFunction:     s.Target.Function,
 		workflow.TestPhone:          s.Target.Phone,
 		workflow.TestFields:         s.Target.Fields,

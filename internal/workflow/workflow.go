@@ -30,6 +30,7 @@ const (
 	KmsKeyArn                  = "KmsKeyArn"
 	ConnectInstanceArn         = "ConnectInstanceArn"
 	TargetName                 = "TargetName"
+	PauseParameterName         = "PauseParameterName"
 )
 
 // The error names the definition's Fail states raise.
@@ -45,6 +46,11 @@ var TransientErrors = []string{
 	"Lambda.SdkClientException",
 	"Lambda.TooManyRequestsException",
 	"TransientError",
+	// The pause switch's read (aws-sdk errors; moto spells the service lower-case).
+	"Ssm.ThrottlingException",
+	"ssm.ThrottlingException",
+	"Ssm.InternalServerErrorException",
+	"ssm.InternalServerErrorException",
 }
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9]*)\}`)

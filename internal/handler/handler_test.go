@@ -1,0 +1,679 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sfprobe/sfprobe/events"
+	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/check/checktest"
+	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/handler"
+	"github.com/sfprobe/sfprobe/internal/lambdahttp"
+)
+
+// now is the fixed clock of the handlers.
+var now = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	return b
+}
+
+// withField returns the JSON object payload with key set to v.
+func withField(t *testing.T, payload []byte, key string, v any) []byte {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(payload, &m))
+	m[key] = v
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return b
+}
+
+// normalise zeroes every duration_ms, which varies from run to run.
+func normalise(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal(b, &v), "%s", b)
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if k == "duration_ms" {
+					x[k] = 0
+					continue
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	out, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(out)
+}
+
+func invoke(t *testing.T, handlerFunc any, payload []byte) ([]byte, error) {
+	t.Helper()
+	return lambda.NewHandler(handlerFunc).Invoke(context.Background(), payload)
+}
+
+// ---- check-config -------------------------------------------------------
+
+func TestCheckConfig_golden(t *testing.T) {
+	for _, name := range check.AWSChecks {
+		t.Run(name, func(t *testing.T) {
+			d := checktest.NewDeployment()
+			h := &handler.CheckConfig{Deps: d.Deps()}
+			payload := withField(t, fixture(t, "check-config.json"), "check", name)
+
+			out, err := invoke(t, h.Handle, payload)
+
+			require.NoError(t, err)
+			assert.JSONEq(t, string(fixture(t, "check-config."+name+".out.json")), normalise(t, out))
+			assert.Empty(t, d.SFInvokeAPI.Calls(), "the AWS checks never call sfInvokeAPI")
+		})
+	}
+}
+
+func TestCheckConfig_failureIsAResult(t *testing.T) {
+	d := checktest.NewDeployment()
+	d.Lambda.GetFunctionConfigurationFn = func(context.Context, *awslambda.GetFunctionConfigurationInput, ...func(*awslambda.Options)) (*awslambda.GetFunctionConfigurationOutput, error) {
+		return nil, &lambdatypes.ResourceNotFoundException{}
+	}
+	h := &handler.CheckConfig{Deps: d.Deps()}
+
+	out, err := invoke(t, h.Handle, fixture(t, "check-config.json"))
+
+	require.NoError(t, err, "an assertion failure is a result, not an error")
+	var r check.Result
+	require.NoError(t, json.Unmarshal(out, &r))
+	assert.Equal(t, check.Fail, r.Status)
+	assert.Equal(t, failure.NotFound, r.ErrorClass)
+	assert.Equal(t, failure.NotFound.Anchor(), r.Runbook)
+}
+
+func TestCheckConfig_transientFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		give      error
+		wantClass failure.Class
+	}{
+		{name: "throttled", give: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
+		{name: "network", give: &lambdatypes.ServiceException{}, wantClass: failure.Network},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := checktest.NewDeployment()
+			d.Lambda.GetFunctionConfigurationFn = func(context.Context, *awslambda.GetFunctionConfigurationInput, ...func(*awslambda.Options)) (*awslambda.GetFunctionConfigurationOutput, error) {
+				return nil, &smithy.OperationError{ServiceID: "Lambda", OperationName: "GetFunctionConfiguration", Err: tt.give}
+			}
+			h := &handler.CheckConfig{Deps: d.Deps()}
+
+			out, err := invoke(t, h.Handle, fixture(t, "check-config.json"))
+
+			require.Error(t, err)
+			assert.Nil(t, out)
+			assert.Equal(t, failure.TransientErrorName, lambdahttp.ErrorType(err), "the workflow retries on this errorType")
+			var te *failure.TransientError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, tt.wantClass, te.Class)
+			assert.Contains(t, err.Error(), string(tt.wantClass)+": get function configuration of sfInvokeAPI-prod")
+		})
+	}
+}
+
+func TestCheckConfig_badInput(t *testing.T) {
+	tests := []struct {
+		name        string
+		give        []byte
+		wantErr     string
+		wantMessage string
+	}{
+		{
+			name:    "unknown check",
+			give:    []byte(`{"check": "PhoneLookup", "target": {"function": "sfInvokeAPI-prod"}}`),
+			wantErr: `check "PhoneLookup" is not one of [TargetConfig SecretAccess KmsKey ConnectAccess]`,
+		},
+		{
+			name:        "invalid target",
+			give:        []byte(`{"check": "KmsKey", "target": {"function": "sf invoke", "secret_arn": "nope"}}`),
+			wantMessage: "invalid target: function: ",
+		},
+		{
+			name:        "no phone is fine for the AWS checks",
+			give:        []byte(`{"check": "TargetConfig", "target": {"function": "sfInvokeAPI-prod"}}`),
+			wantMessage: "is Active",
+		},
+		{
+			name:    "not JSON",
+			give:    []byte(`{"check":`),
+			wantErr: "unexpected EOF",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &handler.CheckConfig{Deps: checktest.NewDeployment().Deps()}
+			out, err := invoke(t, h.Handle, tt.give)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			var r check.Result
+			require.NoError(t, json.Unmarshal(out, &r))
+			assert.Contains(t, r.Message, tt.wantMessage)
+		})
+	}
+	t.Run("invalid target names the fields", func(t *testing.T) {
+		h := &handler.CheckConfig{Deps: checktest.NewDeployment().Deps()}
+		out, err := invoke(t, h.Handle, []byte(`{"check": "KmsKey", "target": {"function": "sf invoke", "secret_arn": "nope"}}`))
+		require.NoError(t, err)
+		var r check.Result
+		require.NoError(t, json.Unmarshal(out, &r))
+		assert.Equal(t, check.Fail, r.Status)
+		assert.Equal(t, failure.Config, r.ErrorClass)
+		assert.Contains(t, r.Message, "secret_arn: ")
+		assert.Equal(t, check.KmsKey, r.Name)
+	})
+}
+
+// ---- check-salesforce and cleanup ---------------------------------------
+
+// chainPayload is the workflow's input to a chain step.
+func chainPayload(t *testing.T, name string, chain []byte) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"check": name, "chain": json.RawMessage(chain)})
+	require.NoError(t, err)
+	return b
+}
+
+// TestChain_workflow runs the chain as the workflow does: the fixture is
+// StartChain's output; each step's output is the next step's chain; the
+// cleanup's output is the chain branch PublishMetrics reads.
+func TestChain_workflow(t *testing.T) {
+	d := checktest.NewDeployment()
+	step := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+	cleanup := &handler.Cleanup{Deps: d.Deps()}
+
+	out, err := invoke(t, step.Handle, fixture(t, "check-salesforce.json"))
+	require.NoError(t, err)
+	assert.JSONEq(t, string(fixture(t, "check-salesforce.out.json")), normalise(t, out))
+
+	for _, name := range check.ChainChecks[1:] {
+		out, err = invoke(t, step.Handle, chainPayload(t, name, out))
+		require.NoError(t, err, name)
+	}
+	out, err = invoke(t, cleanup.Handle, chainPayload(t, "", out))
+	require.NoError(t, err)
+	assert.JSONEq(t, string(fixture(t, "cleanup.out.json")), normalise(t, out))
+
+	// The events sfInvokeAPI received are the rendered templates.
+	marker := events.Marker("20250304T050607Z-exec1")
+	want := []struct {
+		name events.Name
+		v    events.Values
+	}{
+		{events.PhoneLookup, events.Values{Phone: checktest.Phone, Fields: "Id, Name"}},
+		{events.Create, events.Values{ContactID: checktest.ContactID, Marker: marker}},
+		{events.Update, events.Values{CaseID: checktest.CaseID}},
+		{events.LookupCase, events.Values{CaseID: checktest.CaseID}},
+		{events.Delete, events.Values{CaseID: checktest.CaseID}},
+	}
+	calls := d.SFInvokeAPI.Calls()
+	require.Len(t, calls, len(want))
+	for i, w := range want {
+		b, err := events.Render(w.name, w.v)
+		require.NoError(t, err)
+		assert.Equal(t, string(b), string(calls[i].Payload), "call %d (%s)", i, w.name)
+		assert.Equal(t, checktest.FunctionName, calls[i].Function)
+	}
+}
+
+func TestCheckSalesforce_transientFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		giveCheck string
+		giveOp    string
+		giveErr   error
+		wantClass failure.Class
+	}{
+		{name: "PhoneLookup throttled", giveCheck: check.PhoneLookup, giveOp: "phoneLookup", giveErr: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
+		{name: "PhoneLookup network", giveCheck: check.PhoneLookup, giveOp: "phoneLookup", giveErr: &lambdatypes.ServiceException{}, wantClass: failure.Network},
+		{name: "CreateCase throttled", giveCheck: check.CreateCase, giveOp: "create", giveErr: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := checktest.NewDeployment()
+			d.SFInvokeAPI.Ops[tt.giveOp] = checktest.Fail(tt.giveErr)
+			h := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+			chain := chainAfter(t, check.ChainChecks[:indexOf(check.ChainChecks, tt.giveCheck)])
+
+			_, err := invoke(t, h.Handle, chainPayload(t, tt.giveCheck, chain))
+
+			require.Error(t, err)
+			assert.Equal(t, failure.TransientErrorName, lambdahttp.ErrorType(err))
+			var te *failure.TransientError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, tt.wantClass, te.Class)
+		})
+	}
+}
+
+// TestCheckSalesforce_createNotRetried: a create whose outcome is unknown
+// must not be repeated; it is a failed result and the cleanup sweeps.
+func TestCheckSalesforce_createNotRetried(t *testing.T) {
+	d := checktest.NewDeployment()
+	d.SFInvokeAPI.Ops["create"] = checktest.Fail(&lambdatypes.ServiceException{})
+	h := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+
+	out, err := invoke(t, h.Handle, chainPayload(t, check.CreateCase, chainAfter(t, check.ChainChecks[:1])))
+
+	require.NoError(t, err)
+	var c check.Chain
+	require.NoError(t, json.Unmarshal(out, &c))
+	assert.True(t, c.Failed)
+	require.Len(t, c.Results, 2)
+	assert.Equal(t, failure.Network, c.Results[1].ErrorClass)
+}
+
+func TestCheckSalesforce_badInput(t *testing.T) {
+	h := &handler.CheckSalesforce{Deps: checktest.NewDeployment().Deps(), Now: func() time.Time { return now }}
+
+	_, err := invoke(t, h.Handle, []byte(`{"check": "TargetConfig", "chain": {"target": {"function": "f"}, "results": []}}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `check "TargetConfig" is not one of`)
+
+	out, err := invoke(t, h.Handle, []byte(`{"check": "PhoneLookup", "chain": {"target": {"function": "f", "phone": "123"}, "run_id": "r", "results": []}}`))
+	require.NoError(t, err)
+	var c check.Chain
+	require.NoError(t, json.Unmarshal(out, &c))
+	assert.True(t, c.Failed)
+	require.Len(t, c.Results, 1)
+	assert.Equal(t, failure.Config, c.Results[0].ErrorClass)
+	assert.Contains(t, c.Results[0].Message, "invalid target: phone: ")
+	assert.Equal(t, now, c.StartedAt)
+}
+
+// chainAfter runs the named steps on a healthy deployment and returns the
+// chain's JSON, as the workflow would pass it on.
+func chainAfter(t *testing.T, steps []string) []byte {
+	t.Helper()
+	d := checktest.NewDeployment()
+	h := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+	var chain struct {
+		Chain json.RawMessage `json:"chain"`
+	}
+	require.NoError(t, json.Unmarshal(fixture(t, "check-salesforce.json"), &chain))
+	out := []byte(chain.Chain)
+	for _, name := range steps {
+		var err error
+		out, err = invoke(t, h.Handle, chainPayload(t, name, out))
+		require.NoError(t, err)
+	}
+	return out
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestCleanup(t *testing.T) {
+	tests := []struct {
+		name        string
+		giveSteps   []string
+		giveError   *check.StepError
+		giveKeep    bool
+		wantCleanup check.Cleanup
+		wantOps     []string
+		wantLast    check.Result
+	}{
+		{
+			name:        "after the whole chain",
+			giveSteps:   check.ChainChecks,
+			wantCleanup: check.Cleanup{Status: check.CleanupDeleted, CaseID: checktest.CaseID, Closed: true, Deleted: true},
+			wantOps:     []string{"delete"},
+			wantLast:    check.Result{Name: check.VerifyCaseClosed, Status: check.Pass},
+		},
+		{
+			name:        "keep cases from the stack",
+			giveSteps:   check.ChainChecks,
+			giveKeep:    true,
+			wantCleanup: check.Cleanup{Status: check.CleanupKept, CaseID: checktest.CaseID, Closed: true},
+			wantOps:     []string{},
+			wantLast:    check.Result{Name: check.VerifyCaseClosed, Status: check.Pass},
+		},
+		{
+			name:        "caught at CloseCase",
+			giveSteps:   check.ChainChecks[:2],
+			giveError:   &check.StepError{Error: "TransientError", Cause: `{"errorMessage":"network: invoke update: connection reset","errorType":"TransientError"}`},
+			wantCleanup: check.Cleanup{Status: check.CleanupDeleted, CaseID: checktest.CaseID, Closed: true, Deleted: true},
+			wantOps:     []string{"update", "delete"},
+			wantLast:    check.Result{Name: check.VerifyCaseClosed, Status: check.Skip},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chain := chainAfter(t, tt.giveSteps)
+			if tt.giveError != nil {
+				chain = withField(t, chain, "error", tt.giveError)
+			}
+			d := checktest.NewDeployment()
+			h := &handler.Cleanup{Deps: d.Deps(), KeepCases: tt.giveKeep}
+
+			out, err := invoke(t, h.Handle, chainPayload(t, "", chain))
+
+			require.NoError(t, err)
+			var c check.Chain
+			require.NoError(t, json.Unmarshal(out, &c))
+			require.NotNil(t, c.Cleanup)
+			assert.Equal(t, tt.wantCleanup, *c.Cleanup)
+			assert.Nil(t, c.Error, "the caught error is consumed")
+			assert.Equal(t, tt.wantOps, d.SFInvokeAPI.Operations())
+			require.Len(t, c.Results, 4)
+			last := c.Results[3]
+			assert.Equal(t, tt.wantLast.Name, last.Name)
+			assert.Equal(t, tt.wantLast.Status, last.Status)
+		})
+	}
+}
+
+// ---- publish-metrics ----------------------------------------------------
+
+// fakePublisher is a MetricsPublisher whose behaviour each test assigns.
+type fakePublisher struct {
+	PublishFn func(ctx context.Context, datums []cwtypes.MetricDatum) error
+}
+
+var _ handler.MetricsPublisher = (*fakePublisher)(nil)
+
+func (f *fakePublisher) Publish(ctx context.Context, datums []cwtypes.MetricDatum) error {
+	return f.PublishFn(ctx, datums)
+}
+
+// datum is a metric datum reduced to what the tests compare.
+type datum struct {
+	Name  string
+	Value float64
+	Dims  map[string]string
+}
+
+func simplify(datums []cwtypes.MetricDatum) []datum {
+	out := make([]datum, 0, len(datums))
+	for _, d := range datums {
+		dims := map[string]string{}
+		for _, dim := range d.Dimensions {
+			dims[aws.ToString(dim.Name)] = aws.ToString(dim.Value)
+		}
+		out = append(out, datum{Name: aws.ToString(d.MetricName), Value: aws.ToFloat64(d.Value), Dims: dims})
+	}
+	return out
+}
+
+// recordingPublisher returns a publisher that stores the datums in *got.
+func recordingPublisher(got *[]datum) *fakePublisher {
+	return &fakePublisher{PublishFn: func(_ context.Context, d []cwtypes.MetricDatum) error {
+		*got = simplify(d)
+		return nil
+	}}
+}
+
+func TestPublishMetrics_golden(t *testing.T) {
+	var got []datum
+	pub := recordingPublisher(&got)
+	h := &handler.PublishMetrics{Publisher: pub, Now: func() time.Time { return now.Add(30 * time.Second) }}
+
+	out, err := invoke(t, h.Handle, fixture(t, "publish-metrics.json"))
+
+	require.NoError(t, err)
+	var o struct {
+		Cause string `json:"cause"`
+	}
+	require.NoError(t, json.Unmarshal(out, &o))
+	var want struct {
+		Cause json.RawMessage `json:"cause"`
+	}
+	golden := fixture(t, "publish-metrics.out.json")
+	require.NoError(t, json.Unmarshal(golden, &want))
+	assert.JSONEq(t, string(want.Cause), o.Cause, "cause")
+	assert.JSONEq(t, string(withField(t, golden, "cause", "")), string(withField(t, out, "cause", "")))
+
+	assert.Equal(t, []datum{
+		{Name: "RunSuccess", Value: 0, Dims: map[string]string{"Target": "prod-eu"}},
+		{Name: "RunDuration", Value: 30000, Dims: map[string]string{"Target": "prod-eu"}},
+		{Name: "SalesforceCalls", Value: 5, Dims: map[string]string{"Target": "prod-eu"}},
+		{Name: "CheckFailure", Value: 1, Dims: map[string]string{"Target": "prod-eu", "Check": "KmsKey"}},
+	}, got)
+}
+
+func TestPublishMetrics_ok(t *testing.T) {
+	var got []datum
+	pub := recordingPublisher(&got)
+	h := &handler.PublishMetrics{Publisher: pub, Detailed: true, Now: func() time.Time { return now.Add(30 * time.Second) }}
+	payload := replaceBranch(t, fixture(t, "publish-metrics.json"), 2, map[string]any{
+		"name": "KmsKey", "status": "pass", "duration_ms": 300, "error_class": "", "message": "ok", "remediation": "",
+	})
+
+	out, err := invoke(t, h.Handle, payload)
+
+	require.NoError(t, err)
+	var o map[string]any
+	require.NoError(t, json.Unmarshal(out, &o))
+	assert.Equal(t, true, o["ok"])
+	assert.Equal(t, []any{}, o["failed_checks"])
+	assert.NotContains(t, o, "cause")
+	assert.Len(t, got, 3+8, "3 run metrics and CheckLatency for the 8 checks")
+	assert.Equal(t, datum{Name: "CheckLatency", Value: 300, Dims: map[string]string{"Target": "prod-eu", "Check": "KmsKey"}}, got[3+2])
+}
+
+func TestPublishMetrics_publishFails(t *testing.T) {
+	pub := &fakePublisher{PublishFn: func(context.Context, []cwtypes.MetricDatum) error {
+		return errors.New("put metric data: connection reset")
+	}}
+	h := &handler.PublishMetrics{Publisher: pub, Now: func() time.Time { return now }}
+
+	_, err := invoke(t, h.Handle, fixture(t, "publish-metrics.json"))
+
+	require.Error(t, err)
+	assert.Equal(t, failure.TransientErrorName, lambdahttp.ErrorType(err))
+	var te *failure.TransientError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, failure.Network, te.Class)
+	assert.Contains(t, te.Msg, "connection reset")
+}
+
+func replaceBranch(t *testing.T, payload []byte, i int, branch any) []byte {
+	t.Helper()
+	var in map[string]any
+	require.NoError(t, json.Unmarshal(payload, &in))
+	in["branches"].([]any)[i] = branch
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	return b
+}
+
+func TestAssemble(t *testing.T) {
+	var in handler.PublishInput
+	require.NoError(t, json.Unmarshal(fixture(t, "publish-metrics.json"), &in))
+
+	t.Run("the fixture", func(t *testing.T) {
+		rep, err := handler.Assemble(in, now.Add(30*time.Second))
+		require.NoError(t, err)
+		assert.False(t, rep.OK)
+		assert.Equal(t, check.Names(), resultNames(rep.Checks))
+		assert.Equal(t, []string{check.KmsKey}, rep.FailedChecks())
+		assert.Equal(t, int64(30000), rep.DurationMS)
+		assert.Equal(t, now, rep.StartedAt)
+		assert.Equal(t, "prod-eu", rep.Target)
+		assert.Equal(t, "20250304T050607Z-exec1", rep.RunID)
+	})
+
+	tests := []struct {
+		name    string
+		give    func(in handler.PublishInput) handler.PublishInput
+		wantErr string
+	}{
+		{
+			name:    "too few branches",
+			give:    func(in handler.PublishInput) handler.PublishInput { in.Branches = in.Branches[:4]; return in },
+			wantErr: "4 branches, want 5",
+		},
+		{
+			name: "too many branches",
+			give: func(in handler.PublishInput) handler.PublishInput {
+				in.Branches = append(append([]json.RawMessage{}, in.Branches...), in.Branches[0])
+				return in
+			},
+			wantErr: "6 branches, want 5",
+		},
+		{
+			name:    "no branches",
+			give:    func(in handler.PublishInput) handler.PublishInput { in.Branches = nil; return in },
+			wantErr: "0 branches, want 5",
+		},
+		{
+			name: "branches out of order",
+			give: func(in handler.PublishInput) handler.PublishInput {
+				b := append([]json.RawMessage{}, in.Branches...)
+				b[0], b[1] = b[1], b[0]
+				in.Branches = b
+				return in
+			},
+			wantErr: "branch 0 is not a TargetConfig result",
+		},
+		{
+			name: "chain branch not an object",
+			give: func(in handler.PublishInput) handler.PublishInput {
+				b := append([]json.RawMessage{}, in.Branches...)
+				b[4] = json.RawMessage(`[]`)
+				in.Branches = b
+				return in
+			},
+			wantErr: "the chain branch",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := handler.Assemble(tt.give(in), now)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+// TestAssemble_cleanupCaught: the cleanup Lambda itself failed
+// (CleanupCaught): the missing steps and the cleanup are completed.
+func TestAssemble_cleanupCaught(t *testing.T) {
+	var in handler.PublishInput
+	require.NoError(t, json.Unmarshal(fixture(t, "publish-metrics.json"), &in))
+	in.Branches[4] = json.RawMessage(`{
+		"target": {"function": "sfInvokeAPI-prod"}, "run_id": "20250304T050607Z-exec1",
+		"started_at": "2025-03-04T05:06:07Z", "case_id": "5001r0000000000002",
+		"results": [
+			{"name": "PhoneLookup", "status": "pass", "duration_ms": 1, "error_class": "", "message": "", "remediation": ""},
+			{"name": "CreateCase", "status": "pass", "duration_ms": 1, "error_class": "", "message": "", "remediation": ""}
+		],
+		"salesforce_calls": 2, "failed": false,
+		"error": {"Error": "States.Timeout", "Cause": ""},
+		"cleanup_error": {"Error": "Lambda.ServiceException", "Cause": "internal"}}`)
+
+	rep, err := handler.Assemble(in, now)
+
+	require.NoError(t, err)
+	got := map[string]check.Result{}
+	for _, r := range rep.Checks {
+		got[r.Name] = r
+	}
+	assert.Equal(t, failure.Timeout, got[check.CloseCase].ErrorClass)
+	assert.Equal(t, check.Skip, got[check.VerifyCaseClosed].Status)
+	assert.Equal(t, check.CleanupFailed, rep.Cleanup.Status)
+	assert.Equal(t, failure.Network, rep.Cleanup.ErrorClass)
+	assert.Contains(t, rep.Cleanup.Message, "Lambda.ServiceException: internal")
+	assert.Equal(t, 2, rep.SalesforceCalls)
+	assert.ElementsMatch(t, []string{check.KmsKey, check.CloseCase}, rep.FailedChecks())
+}
+
+func resultNames(rs []check.Result) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// TestPublishMetrics_pauseGate covers the call with "pause" set: the
+// workflow's pause gate (work in progress upstream; kept minimal).
+func TestPublishMetrics_pauseGate(t *testing.T) {
+	tests := []struct {
+		name        string
+		givePause   string
+		wantPaused  bool
+		wantDatums  []datum
+		wantSkipped bool
+	}{
+		{name: "paused", givePause: `{"paused": true, "reason": "API user locked"}`, wantPaused: true,
+			wantDatums: []datum{{Name: "Paused", Value: 1, Dims: map[string]string{"Target": "prod-eu"}}}, wantSkipped: true},
+		{name: "pause expired", givePause: `{"paused": true, "until": "2025-03-04T05:00:00Z"}`},
+		{name: "resumed", givePause: `{"paused": false}`},
+		{name: "garbage fails open", givePause: `paused`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []datum
+			h := &handler.PublishMetrics{Publisher: recordingPublisher(&got), Now: func() time.Time { return now }}
+			payload := []byte(`{"target": {"function": "sfInvokeAPI-prod", "name": "prod-eu"}, "run_id": "exec1", "pause": ` + mustJSON(t, tt.givePause) + `}`)
+
+			out, err := invoke(t, h.Handle, payload)
+
+			require.NoError(t, err)
+			var o handler.PublishOutput
+			require.NoError(t, json.Unmarshal(out, &o))
+			assert.Equal(t, tt.wantPaused, o.Paused)
+			assert.Equal(t, tt.wantDatums, got)
+			assert.Equal(t, []string{}, o.FailedChecks)
+			if tt.wantSkipped {
+				assert.True(t, o.OK)
+				assert.Equal(t, check.Names(), resultNames(o.Report.Checks))
+				for _, r := range o.Report.Checks {
+					assert.Equal(t, check.Skip, r.Status)
+					assert.Contains(t, r.Message, "API user locked")
+				}
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
