@@ -110,16 +110,16 @@ var clientErrorCode = regexp.MustCompile(`^An error occurred \(([A-Za-z0-9.]+)\)
 
 // clientErrorClasses maps AWS error codes seen inside sfInvokeAPI to classes.
 var clientErrorClasses = map[string]failure.Class{
-	"AccessDeniedException":     failure.Permission,
-	"DecryptionFailure":         failure.Permission,
-	"KMSAccessDeniedException":  failure.Permission,
-	"KMSDisabledException":      failure.Permission,
-	"KMSInvalidStateException":  failure.Permission,
-	"ResourceNotFoundException": failure.Config,
-	"InvalidRequestException":   failure.Config,
-	"ThrottlingException":       failure.Throttled,
-	"InternalServiceError":      failure.Network,
-	"ExpiredTokenException":     failure.Permission,
+	"AccessDeniedException":       failure.Permission,
+	"DecryptionFailure":           failure.Permission,
+	"KMSAccessDeniedException":    failure.Permission,
+	"KMSDisabledException":        failure.Permission,
+	"KMSInvalidStateException":    failure.Permission,
+	"ResourceNotFoundException":   failure.Config,
+	"InvalidRequestException":     failure.Config,
+	"ThrottlingException":         failure.Throttled,
+	"InternalServiceError":        failure.Network,
+	"ExpiredTokenException":       failure.Permission,
 	"UnrecognizedClientException": failure.Permission,
 }
 
