@@ -26,10 +26,13 @@ const (
 	LookupCase  Name = "lookupCase"
 	Delete      Name = "delete"
 	FindCases   Name = "findCases"
+	FindRunCase Name = "findRunCase"
 )
 
 // Names lists every template in the order of a run.
-func Names() []Name { return []Name{PhoneLookup, Create, Update, LookupCase, Delete, FindCases} }
+func Names() []Name {
+	return []Name{PhoneLookup, Create, Update, LookupCase, Delete, FindCases, FindRunCase}
+}
 
 // SubjectPrefix starts the Subject of every Case sfprobe creates; the sweep
 // finds stale test cases by it.
@@ -81,6 +84,9 @@ func Render(n Name, v Values) ([]byte, error) {
 	tmpl, err := Template(n)
 	if err != nil {
 		return nil, err
+	}
+	if v.Marker != "" && !ValidMarker(v.Marker) {
+		return nil, fmt.Errorf("render %s event: marker %q is not valid (want %s followed by letters, digits and _.:-)", n, v.Marker, MarkerPrefix)
 	}
 	vals := map[string]string{
 		"phone":          v.Phone,

@@ -46,6 +46,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
 		{"start", "start the deployed workflow, wait, print its report (post-deploy smoke test)", startCmd},
 		{"pause", "pause the scheduled runs (skip every check, no paging) with a reason and an expiry", pauseCmd},
 		{"resume", "resume the scheduled runs", resumeCmd},
+		{"explain", "print the runbook section for a failure class, CHECK/CLASS or alarm", explainCmd},
 		{"events", "print the rendered test events, ready to paste into the Lambda console", eventsCmd},
 		{"version", "print sfprobe's version", versionCmd},
 	}

@@ -70,6 +70,7 @@ var eventPurpose = map[events.Name]string{
 	events.LookupCase:  "VerifyCaseClosed: reads the Case back; expect IsClosed true",
 	events.Delete:      "cleanup: deletes the test Case; expect {\"Response\": null}",
 	events.FindCases:   "sweep: lists sfprobe's test Cases",
+	events.FindRunCase: "recovery: finds this run's Case by its marker when create's response was lost",
 }
 
 func eventNames() string {

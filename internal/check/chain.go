@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -88,21 +89,54 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 	start := time.Now()
 	sf := s.salesforce(c)
 	var r Result
-	switch name {
-	case PhoneLookup:
-		r = s.phoneLookup(ctx, sf, c)
-	case CreateCase:
-		r = s.createCase(ctx, sf, c)
-	case CloseCase:
-		r = s.closeCase(ctx, sf, c)
-	case VerifyCaseClosed:
-		r = s.verifyCaseClosed(ctx, sf, c)
-	default:
-		r = failed(name, failure.Config, fmt.Sprintf("%q is not a Salesforce chain check", name))
+	for attempt := 0; ; attempt++ {
+		switch name {
+		case PhoneLookup:
+			r = s.phoneLookup(ctx, sf, c)
+		case CreateCase:
+			r = s.createCase(ctx, sf, c)
+		case CloseCase:
+			r = s.closeCase(ctx, sf, c)
+		case VerifyCaseClosed:
+			r = s.verifyCaseClosed(ctx, sf, c)
+		default:
+			r = failed(name, failure.Config, fmt.Sprintf("%q is not a Salesforce chain check", name))
+		}
+		if !r.Failed() || attempt >= s.opts.stepRetries || !RetrySafe(name, r.ErrorClass) || !backoff(ctx, attempt) {
+			break
+		}
 	}
 	r.DurationMS = time.Since(start).Milliseconds()
 	c.add(r)
 	return r
+}
+
+// RetrySafe reports whether a chain step that failed with class c may be
+// run again as it is. A throttled invoke never reached the function; the
+// other steps are reads or an idempotent close. CreateCase is never
+// repeated blindly: it recovers a lost response by the run marker itself.
+func RetrySafe(step string, c failure.Class) bool {
+	switch c {
+	case failure.Throttled:
+		return true
+	case failure.Network, failure.Timeout:
+		return step != CreateCase
+	}
+	return false
+}
+
+// backoff waits before retry attempt+1 (full jitter, 250 ms doubling); it
+// returns false when ctx ends first.
+func backoff(ctx context.Context, attempt int) bool {
+	d := time.Duration(rand.Int64N(int64(250*time.Millisecond) << attempt))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 func (s *session) phoneLookup(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
@@ -141,11 +175,36 @@ func (s *session) phoneLookup(ctx context.Context, sf *sfinvoke.Client, c *Chain
 
 func (s *session) createCase(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
 	id, err := sf.CreateCase(ctx, c.ContactID, c.Marker())
-	if err != nil {
+	if err == nil {
+		c.CaseID = id
+		return passed(CreateCase, "created case "+id+" ("+events.Subject(c.Marker())+")")
+	}
+	if !outcomeUnknown(failure.ClassOf(err)) {
 		return failedErr(CreateCase, err)
 	}
-	c.CaseID = id
-	return passed(CreateCase, "created case "+id+" ("+events.Subject(c.Marker())+")")
+	// The create may have run: look the run marker up before anything else,
+	// so a run never creates two cases.
+	for attempt := 0; attempt < 2; attempt++ {
+		found, ferr := sf.FindRunCase(ctx, c.Marker())
+		switch {
+		case ferr != nil:
+			return failedErr(CreateCase, fmt.Errorf("%w; and the run marker could not be looked up: %v", err, ferr))
+		case found != "":
+			c.CaseID = found
+			return passed(CreateCase, fmt.Sprintf("created case %s: the create's response was lost (%s), the case was found by its run marker", found, failure.ClassOf(err)))
+		case attempt == 1:
+			return failedErr(CreateCase, err)
+		}
+		// Not there: the create did not run, so it is safe to repeat once.
+		if id, err = sf.CreateCase(ctx, c.ContactID, c.Marker()); err == nil {
+			c.CaseID = id
+			return passed(CreateCase, "created case "+id+" on the second attempt ("+events.Subject(c.Marker())+")")
+		}
+		if !outcomeUnknown(failure.ClassOf(err)) {
+			return failedErr(CreateCase, err)
+		}
+	}
+	return failedErr(CreateCase, err)
 }
 
 func (s *session) closeCase(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
@@ -195,10 +254,14 @@ func CaughtResult(name string, e *StepError) Result {
 		Message string `json:"errorMessage"`
 		Type    string `json:"errorType"`
 	}
+	plain := false
 	if json.Unmarshal([]byte(e.Cause), &cause) == nil && cause.Message != "" {
 		msg = cause.Message
 	} else if e.Cause != "" {
-		msg = e.Error + ": " + e.Cause
+		msg, plain = e.Error+": "+e.Cause, true
+	}
+	if plain && e.Error == failure.TransientErrorName {
+		msg = e.Cause
 	}
 	switch {
 	case e.Error == "States.Timeout":
@@ -278,28 +341,35 @@ func outcomeUnknown(c failure.Class) bool {
 // deletes (or closes) it.
 func (s *session) sweepRun(ctx context.Context, sf *sfinvoke.Client, c *Chain) *Cleanup {
 	out := &Cleanup{Status: CleanupNotNeeded}
-	cases, err := sf.FindCases(ctx)
+	id, err := sf.FindRunCase(ctx, c.Marker())
 	if err != nil {
 		out.Status, out.ErrorClass = CleanupFailed, failure.ClassOf(err)
 		out.Message = "look up the run marker after a create with unknown outcome: " + err.Error()
 		return out
 	}
-	subject := events.Subject(c.Marker())
-	for _, sc := range cases {
-		if sc.Subject != subject {
-			continue
-		}
-		out.CaseID = sc.ID
-		c.CaseID = sc.ID
-		r := s.cleanupFound(ctx, sf, c)
-		c.CaseID = ""
-		return r
+	if id == "" {
+		return out
 	}
-	return out
+	c.CaseID = id
+	r := s.cleanupFound(ctx, sf, c)
+	c.CaseID = ""
+	return r
 }
 
 func (s *session) cleanupFound(ctx context.Context, sf *sfinvoke.Client, c *Chain) *Cleanup {
 	out := &Cleanup{CaseID: c.CaseID}
+	if c.Target.KeepCases {
+		status, err := sf.CloseCase(ctx, c.CaseID)
+		switch {
+		case err != nil:
+			out.Status, out.ErrorClass, out.Message = CleanupFailed, failure.ClassOf(err), "close: "+err.Error()
+		case status != 204:
+			out.Status, out.ErrorClass, out.Message = CleanupFailed, failure.UnexpectedResponse, fmt.Sprintf("close: update returned Status %d", status)
+		default:
+			out.Closed, out.Status = true, CleanupKept
+		}
+		return out
+	}
 	if err := sf.DeleteCase(ctx, c.CaseID); err != nil {
 		out.Status, out.ErrorClass, out.Message = CleanupFailed, failure.ClassOf(err), "delete: "+err.Error()
 		return out

@@ -22,7 +22,16 @@ type options struct {
 	progress          func(name string, status Status)
 	now               func() time.Time
 	runID             string
+	stepRetries       int
 }
+
+// DefaultStepRetries is how often `sfprobe run` repeats a chain step that
+// failed transiently (RetrySafe). The workflow's Lambdas repeat nothing
+// themselves: Step Functions' Retry does.
+const DefaultStepRetries = 2
+
+// WithStepRetries sets how often a transiently failed chain step is repeated.
+func WithStepRetries(n int) Option { return func(o *options) { o.stepRetries = n } }
 
 // Option configures the runner.
 type Option func(*options)
@@ -57,6 +66,7 @@ func newOptions(opts []Option) options {
 		maxSecretVersions: DefaultMaxSecretVersions,
 		progress:          func(string, Status) {},
 		now:               time.Now,
+		stepRetries:       DefaultStepRetries,
 	}
 	for _, f := range opts {
 		f(&o)

@@ -73,9 +73,10 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 		c.Failed = true
 		return c, nil
 	}
-	res := check.Step(ctx, h.Deps, in.Check, &c, h.Opts...)
+	// Step Functions' Retry repeats the step: no retries in the Lambda.
+	res := check.Step(ctx, h.Deps, in.Check, &c, append(h.Opts, check.WithStepRetries(0))...)
 	logResult(h.Log, c.Target, res)
-	if res.Failed() && retrySafe(in.Check, res.ErrorClass) {
+	if res.Failed() && check.RetrySafe(in.Check, res.ErrorClass) {
 		// The workflow retries with the original input: nothing of this
 		// attempt is kept.
 		return c, &failure.TransientError{Class: res.ErrorClass, Msg: res.Message}
@@ -112,18 +113,7 @@ func invalidTarget(name string, err error) check.Result {
 
 // transient reports whether a failed read-only check is worth a retry.
 func transient(c failure.Class) bool {
-	return c == failure.Throttled || c == failure.Network
-}
-
-// retrySafe reports whether a failed chain step may be retried as is. A
-// throttled invoke never reached the function; any other unknown outcome of
-// CreateCase must not be repeated blindly (the cleanup looks the case up by
-// its run marker instead).
-func retrySafe(step string, c failure.Class) bool {
-	if c == failure.Throttled {
-		return true
-	}
-	return step != check.CreateCase && c == failure.Network
+	return c == failure.Throttled || c == failure.Network || c == failure.Timeout
 }
 
 func isOneOf(s string, list []string) bool {

@@ -1,9 +1,11 @@
 package handler_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -123,6 +125,7 @@ func TestCheckConfig_transientFailures(t *testing.T) {
 	}{
 		{name: "throttled", give: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
 		{name: "network", give: &lambdatypes.ServiceException{}, wantClass: failure.Network},
+		{name: "timeout", give: context.DeadlineExceeded, wantClass: failure.Timeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,7 +266,9 @@ func TestCheckSalesforce_transientFailures(t *testing.T) {
 	}{
 		{name: "PhoneLookup throttled", giveCheck: check.PhoneLookup, giveOp: "phoneLookup", giveErr: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
 		{name: "PhoneLookup network", giveCheck: check.PhoneLookup, giveOp: "phoneLookup", giveErr: &lambdatypes.ServiceException{}, wantClass: failure.Network},
+		{name: "PhoneLookup timeout", giveCheck: check.PhoneLookup, giveOp: "phoneLookup", giveErr: context.DeadlineExceeded, wantClass: failure.Timeout},
 		{name: "CreateCase throttled", giveCheck: check.CreateCase, giveOp: "create", giveErr: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
+		{name: "CloseCase network", giveCheck: check.CloseCase, giveOp: "update", giveErr: &lambdatypes.ServiceException{}, wantClass: failure.Network},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,6 +303,8 @@ func TestCheckSalesforce_createNotRetried(t *testing.T) {
 	assert.True(t, c.Failed)
 	require.Len(t, c.Results, 2)
 	assert.Equal(t, failure.Network, c.Results[1].ErrorClass)
+	assert.Equal(t, []string{"create", "query", "create", "query"}, d.SFInvokeAPI.Operations(),
+		"the Lambda looks the marker up, repeats the create at most once, and never retries the step itself")
 }
 
 func TestCheckSalesforce_badInput(t *testing.T) {
@@ -676,4 +683,32 @@ func mustJSON(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestLogging: one structured line per check, the phone masked, no secret.
+func TestLogging(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	d := checktest.NewDeployment()
+	cfg := &handler.CheckConfig{Deps: d.Deps(), Log: log}
+	step := &handler.CheckSalesforce{Deps: d.Deps(), Log: log, Now: func() time.Time { return now }}
+
+	_, err := invoke(t, cfg.Handle, withField(t, fixture(t, "check-config.json"), "check", check.SecretAccess))
+	require.NoError(t, err)
+	_, err = invoke(t, step.Handle, fixture(t, "check-salesforce.json"))
+	require.NoError(t, err)
+
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	require.Len(t, lines, 2)
+	for _, l := range lines {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal(l, &rec), "%s", l)
+		assert.Equal(t, "check", rec["msg"])
+		assert.Equal(t, "prod-eu", rec["target"])
+		assert.Equal(t, "+********4455", rec["phone"])
+	}
+	assert.NotContains(t, buf.String(), checktest.Phone)
+	for k, v := range checktest.SecretValues {
+		assert.NotContains(t, buf.String(), v, "the log leaks the secret's %s", k)
+	}
 }

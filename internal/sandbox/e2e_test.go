@@ -42,6 +42,7 @@ var faultMatrix = []faultCase{
 	{"timeout", check.PhoneLookup, failure.Timeout, check.CleanupNotNeeded},
 	{"import-error", check.PhoneLookup, failure.Packaging, check.CleanupNotNeeded},
 	{"throttled", check.PhoneLookup, failure.Throttled, check.CleanupNotNeeded},
+	{"service-error", check.PhoneLookup, failure.Network, check.CleanupNotNeeded},
 	{sandbox.FaultSecretMissingKey, check.SecretAccess, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultKeyDisabled, check.KmsKey, failure.Config, check.CleanupDeleted},
 	{sandbox.FaultKeyMismatch, check.KmsKey, failure.Config, check.CleanupDeleted},
@@ -55,8 +56,15 @@ func TestFaultMatrixCoversEveryFault(t *testing.T) {
 	for _, fc := range faultMatrix {
 		covered[fc.fault] = true
 	}
+	for _, f := range absorbed {
+		covered[f] = true
+	}
 	for _, f := range sandbox.Faults() {
 		assert.True(t, covered[f.Name], "fault %s has no row in the fault matrix", f.Name)
+		if f.Name == "create-response-lost" {
+			assert.Empty(t, f.Check, "a lost create response is recovered")
+			continue
+		}
 		if !assert.NotEmpty(t, f.Check, f.Name) {
 			continue
 		}
@@ -246,4 +254,45 @@ func TestPauseAndResume(t *testing.T) {
 	require.NotNil(t, out.Report)
 	assert.False(t, out.Report.Paused)
 	assert.Equal(t, 5, out.Report.SalesforceCalls)
+}
+
+// absorbed are transient faults injected once, and a create whose response
+// is lost: the run passes, and each run creates exactly one case.
+var absorbed = []string{"throttled:1", "service-error:1", "timeout:1", "create-response-lost"}
+
+func TestTransientFaultsAreAbsorbed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	for _, fault := range absorbed {
+		t.Run(fault, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			t.Run("workflow", func(t *testing.T) {
+				sb, err := sandbox.Provision(ctx, a, options(fault))
+				require.NoError(t, err)
+				out, err := sb.Execute(ctx, sfn.Input{}, nil)
+				require.NoError(t, err)
+				require.NotNil(t, out.Report, "%s %s", out.Error, out.Cause)
+				assert.True(t, out.Report.OK, "%+v", out.Report.Checks)
+				assert.Equal(t, "SUCCEEDED", out.Status)
+				assert.Equal(t, 1, sb.Org.CasesCreated(), "exactly one case per run")
+				assert.Empty(t, sb.Org.Cases(), "and it was deleted")
+			})
+			t.Run("run", func(t *testing.T) {
+				sb, err := sandbox.Provision(ctx, a, options(fault))
+				require.NoError(t, err)
+				cfg := sb.Config()
+				deps := check.DepsFrom(check.Clients{
+					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+				})
+				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
+				assert.True(t, rep.OK, "%+v", rep.Checks)
+				assert.Equal(t, 1, sb.Org.CasesCreated(), "exactly one case per run")
+				assert.Empty(t, sb.Org.Cases(), "and it was deleted")
+			})
+		})
+	}
 }

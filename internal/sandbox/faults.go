@@ -56,6 +56,9 @@ var simFaultOutcome = map[sim.Fault]struct {
 	sim.Timeout:        {check.PhoneLookup, failure.Timeout},
 	sim.ImportError:    {check.PhoneLookup, failure.Packaging},
 	sim.Throttled:      {check.PhoneLookup, failure.Throttled},
+	sim.ServiceError:   {check.PhoneLookup, failure.Network},
+	// A lost create response is recovered by the run marker: the run passes.
+	sim.CreateResponseLost: {"", ""},
 }
 
 // Faults lists every fault `sfprobe local --fault` takes, sorted by name.
@@ -69,7 +72,9 @@ func Faults() []Fault {
 	return out
 }
 
-// ParseFaults validates a comma-separated fault list.
+// ParseFaults validates a comma-separated fault list. A simulator fault may
+// be limited to the next N invocations with NAME:N (e.g. throttled:1, to
+// see a retry absorb it).
 func ParseFaults(s string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -82,31 +87,45 @@ func ParseFaults(s string) ([]string, error) {
 	}
 	var out []string
 	for _, part := range strings.Split(s, ",") {
-		n := strings.TrimSpace(part)
+		spec := strings.TrimSpace(part)
+		n, _, limited := strings.Cut(spec, ":")
 		if !known[n] {
 			return nil, fmt.Errorf("--fault: unknown fault %q (known: %s; see --list-faults)", n, strings.Join(names, ", "))
 		}
-		out = append(out, n)
+		if limited {
+			if isAWSFault(n) {
+				return nil, fmt.Errorf("--fault: %q: only simulator faults take a count", spec)
+			}
+			if _, err := sim.ParseFaultSpecs(spec); err != nil {
+				return nil, fmt.Errorf("--fault: %v", err)
+			}
+		}
+		out = append(out, spec)
 	}
 	return out, nil
 }
 
-func splitFaults(names []string) (simFaults []sim.Fault, aws map[string]bool) {
-	aws = map[string]bool{}
-	for _, n := range names {
-		isAWS := false
-		for _, f := range awsFaults {
-			if f.Name == n {
-				isAWS = true
-			}
-		}
-		if isAWS {
-			aws[n] = true
-		} else {
-			simFaults = append(simFaults, sim.Fault(n))
+func isAWSFault(name string) bool {
+	for _, f := range awsFaults {
+		if f.Name == name {
+			return true
 		}
 	}
-	return simFaults, aws
+	return false
+}
+
+func splitFaults(names []string) (simFaults []sim.FaultSpec, aws map[string]bool, err error) {
+	aws = map[string]bool{}
+	var simSpecs []string
+	for _, n := range names {
+		if isAWSFault(n) {
+			aws[n] = true
+		} else {
+			simSpecs = append(simSpecs, n)
+		}
+	}
+	simFaults, err = sim.ParseFaultSpecs(strings.Join(simSpecs, ","))
+	return simFaults, aws, err
 }
 
 // denyGetSecretValue answers GetSecretValue with AccessDeniedException.

@@ -123,7 +123,10 @@ func Provision(ctx context.Context, a *AWS, opts Options) (*Sandbox, error) {
 	}
 	a.Gateway().Intercept(nil)
 	a.Router().Reset()
-	simFaults, awsFault := splitFaults(opts.Faults)
+	simFaults, awsFault, err := splitFaults(opts.Faults)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := a.Config(ctx)
 	if err != nil {
 		return nil, err
@@ -153,7 +156,7 @@ func (s *Sandbox) AWS() *AWS { return s.aws }
 // Config is an SDK configuration for the sandbox.
 func (s *Sandbox) Config() aws.Config { return s.cfg }
 
-func (s *Sandbox) provision(ctx context.Context, simFaults []sim.Fault, fault map[string]bool) error {
+func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, fault map[string]bool) error {
 	iamc := iam.NewFromConfig(s.cfg)
 	kmsc := kms.NewFromConfig(s.cfg)
 	smc := secretsmanager.NewFromConfig(s.cfg)
@@ -237,7 +240,7 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.Fault, fault ma
 	}
 
 	s.Org = org
-	s.Function = sim.NewFunction(org, smc, env, sim.WithFaults(simFaults...), sim.WithLatency(s.opts.Latency), sim.WithTimeout(s.functionTimeout()))
+	s.Function = sim.NewFunction(org, smc, env, sim.WithFaultSpecs(simFaults...), sim.WithLatency(s.opts.Latency), sim.WithTimeout(s.functionTimeout()))
 	s.aws.Router().Handle(TargetFunctionName, s.Function)
 	s.Target = check.Target{
 		Function:           aws.ToString(fn.FunctionArn),

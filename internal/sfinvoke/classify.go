@@ -57,6 +57,7 @@ var functionRules = []rule{
 	{"Exception", "inactive_user:", failure.Auth},
 	{"Exception", "inactive_org:", failure.Auth},
 	{"Exception", "unknown_error:", failure.Auth},
+	{"Exception", "invalid_app_access:", failure.Auth},
 	{"InvalidAuthTokenException", "", failure.Auth},
 	// Salesforce REST errors ("<errorCode>: <message>").
 	{"Exception", "INVALID_SESSION_ID:", failure.Auth},
@@ -78,6 +79,7 @@ var functionRules = []rule{
 	{"Exception", "STRING_TOO_LONG:", failure.Data},
 	{"Exception", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY:", failure.Data},
 	{"Exception", "UNABLE_TO_LOCK_ROW:", failure.Data},
+	{"Exception", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:", failure.Data},
 	{"Exception", "request returned status code: 401", failure.Auth},
 	{"Exception", "request returned status code: 403", failure.Permission},
 	{"Exception", "request returned status code: 404", failure.NotFound},

@@ -44,8 +44,9 @@ type Option func(*Client)
 // WithCallTimeout sets the deadline of each invocation.
 func WithCallTimeout(d time.Duration) Option { return func(c *Client) { c.callTimeout = d } }
 
-// WithCallCounter registers fn, called once for every invocation attempt
-// that reaches the function (the Salesforce API budget).
+// WithCallCounter registers fn, called once for every invocation that
+// reached the function (the Salesforce API budget); invocations the Invoke
+// API rejected (throttled, not found) are not counted.
 func WithCallCounter(fn func()) Option { return func(c *Client) { c.calls = fn } }
 
 // New returns a client of function (a name or an ARN, optionally qualified).
@@ -186,7 +187,10 @@ func (c *Client) FindCases(ctx context.Context) ([]StaleCase, error) {
 	if err != nil {
 		return nil, failure.Wrap(failure.UnexpectedResponse, "query result", err)
 	}
-	out := make([]StaleCase, 0, count)
+	if count < 0 {
+		return nil, failure.New(failure.UnexpectedResponse, "query result: sf_count %d is negative", count)
+	}
+	var out []StaleCase
 	for i := 0; i < count; i++ {
 		p := "sf_records_" + strconv.Itoa(i) + "_"
 		var sc StaleCase
@@ -202,6 +206,28 @@ func (c *Client) FindCases(ctx context.Context) ([]StaleCase, error) {
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// FindRunCase returns the Id of the Case carrying the run marker, or "" when
+// there is none: how a create whose response was lost is recovered without
+// creating a second case.
+func (c *Client) FindRunCase(ctx context.Context, marker string) (string, error) {
+	raw, err := c.call(ctx, events.FindRunCase, events.Values{Marker: marker})
+	if err != nil {
+		return "", err
+	}
+	count, err := intField(raw, "sf_count")
+	if err != nil {
+		return "", failure.Wrap(failure.UnexpectedResponse, "query result", err)
+	}
+	if count == 0 {
+		return "", nil
+	}
+	id, err := stringField(raw, "sf_records_0_Id")
+	if err != nil {
+		return "", failure.Wrap(failure.UnexpectedResponse, "query result", err)
+	}
+	return id, nil
 }
 
 func parseSalesforceTime(s string) (time.Time, error) {
@@ -222,15 +248,21 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
-	c.calls()
 	out, err := c.api.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(c.function),
 		InvocationType: lambdatypes.InvocationTypeRequestResponse,
 		Payload:        payload,
 	})
 	if err != nil {
-		return nil, failure.Wrap(ClassifyInvokeError(ctx, err), "invoke "+string(name), err)
+		class := ClassifyInvokeError(ctx, err)
+		// A rejected invoke (throttled, not found, denied) never ran the
+		// function; a lost one (timeout, network) may have spent a call.
+		if class == failure.Timeout || class == failure.Network || class == failure.Unknown {
+			c.calls()
+		}
+		return nil, failure.Wrap(class, "invoke "+string(name), err)
 	}
+	c.calls()
 	return decode(name, out)
 }
 

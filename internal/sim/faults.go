@@ -21,6 +21,13 @@ const (
 	Timeout        Fault = "timeout"
 	ImportError    Fault = "import-error"
 	Throttled      Fault = "throttled"
+	// ServiceError is the Lambda service failing the Invoke call (HTTP 500
+	// ServiceException) before the function runs.
+	ServiceError Fault = "service-error"
+	// CreateResponseLost lets the next create run in Salesforce, then the
+	// invocation times out: the caller cannot know the case exists. It
+	// applies to one create only.
+	CreateResponseLost Fault = "create-response-lost"
 )
 
 // FaultInfo describes a fault for people.
@@ -39,6 +46,8 @@ var faultInfos = []FaultInfo{
 	{Timeout, "the invocation hangs until the function's timeout: Sandbox.Timedout 'Task timed out after N seconds'"},
 	{ImportError, "the layer lacks phonenumbers: every invocation fails with Runtime.ImportModuleError before reading the secret"},
 	{Throttled, "the Lambda Invoke API answers 429 TooManyRequestsException 'Rate Exceeded.' without running the function"},
+	{ServiceError, "the Lambda Invoke API answers 500 ServiceException without running the function"},
+	{CreateResponseLost, "the next create succeeds in Salesforce but the invocation then times out, so its response (the Case Id) is lost"},
 }
 
 // Faults lists every fault in a stable order.

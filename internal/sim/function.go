@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -140,15 +141,17 @@ func (f *Function) begin() (faultSet, time.Duration, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, sp := range f.faults {
-		if sp.Fault == Throttled {
+		if sp.Fault == Throttled || sp.Fault == ServiceError {
 			f.consume(i)
-			return nil, 0, true
+			return faultSet{sp.Fault: true}, 0, true
 		}
 	}
 	fs := faultSet{}
 	for i := len(f.faults) - 1; i >= 0; i-- {
 		fs[f.faults[i].Fault] = true
-		f.consume(i)
+		if f.faults[i].Fault != CreateResponseLost { // consumed by the create it hits
+			f.consume(i)
+		}
 	}
 	f.invocations++
 	d := f.latency.Fixed
@@ -173,8 +176,11 @@ func (f *Function) consume(i int) {
 // FunctionError "Unhandled"; a throttled invocation as a
 // *lambdahttp.APIError; a cancelled ctx as its error.
 func (f *Function) Invoke(ctx context.Context, payload []byte) (lambdahttp.Response, error) {
-	fs, latency, throttled := f.begin()
-	if throttled {
+	fs, latency, rejected := f.begin()
+	if rejected {
+		if fs.has(ServiceError) {
+			return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusInternalServerError, Type: "ServiceException", Message: "The AWS Lambda service encountered an internal error."}
+		}
 		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusTooManyRequests, Type: "TooManyRequestsException", Message: "Rate Exceeded."}
 	}
 	requestID := lambdahttp.RequestID()
@@ -204,7 +210,42 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (lambdahttp.Respo
 	case err != nil:
 		return lambdahttp.Response{FunctionError: "Unhandled", Payload: lambdahttp.ErrorPayload("Exception", err.Error())}, nil
 	}
+	if fs.has(CreateResponseLost) && err == nil && isCreate(payload) && f.loseResponse() {
+		if err := sleep(ctx, time.Until(deadline)); err != nil {
+			return lambdahttp.Response{}, fmt.Errorf("invoke sfInvokeAPI: %w", err)
+		}
+		return f.timedOut(requestID), nil
+	}
 	return lambdahttp.Response{Payload: pyDumps(result)}, nil
+}
+
+// loseResponse consumes one use of CreateResponseLost; false if another
+// invocation consumed it first.
+func (f *Function) loseResponse() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, sp := range f.faults {
+		if sp.Fault == CreateResponseLost {
+			if sp.Times == 0 {
+				f.faults[i].Times = 1 // one create only
+			}
+			f.consume(i)
+			return true
+		}
+	}
+	return false
+}
+
+// isCreate reports whether an event is a create.
+func isCreate(payload []byte) bool {
+	var e struct {
+		Details struct {
+			Parameters struct {
+				Op any `json:"sf_operation"`
+			}
+		}
+	}
+	return json.Unmarshal(payload, &e) == nil && e.Details.Parameters.Op == "create"
 }
 
 func (f *Function) timedOut(requestID string) lambdahttp.Response {

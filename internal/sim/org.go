@@ -196,6 +196,14 @@ func (o *Org) OpenCases(subjectPrefix string) []Case {
 	return out
 }
 
+// CasesCreated counts every Case ever created in the org, deleted or not
+// (AddCaseAgedForTest included).
+func (o *Org) CasesCreated() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.caseNumber - 1000
+}
+
 // newRecord stores a new record of obj; o.mu must be held.
 func (o *Org) newRecord(obj *sobject, id string, created time.Time) *record {
 	o.seq++

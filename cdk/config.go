@@ -1,0 +1,477 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sfprobe/sfprobe/internal/metricname"
+	"github.com/sfprobe/sfprobe/internal/validate"
+)
+
+// Config is the stack's configuration. Each field is read from the CDK
+// context key named by its json tag (cdk deploy -c targetFunctionArn=...),
+// or from the JSON file named by the context key configFile, which holds
+// the same keys. Precedence: context, then the file, then the defaults.
+type Config struct {
+	// StackName names the stack; deploy one stack per target.
+	StackName string `json:"stackName"`
+	// TargetFunctionArn is the sfInvokeAPI function (optionally qualified). Required.
+	TargetFunctionArn string `json:"targetFunctionArn"`
+	// TestPhone is the E.164 phone of the Salesforce test contact. Required.
+	TestPhone string `json:"testPhone"`
+	// TestFields are the fields phoneLookup requests, ", " separated.
+	TestFields string `json:"testFields"`
+	// SecretArn is sfInvokeAPI's credentials secret (full ARN). Required:
+	// the IAM policy names it.
+	SecretArn string `json:"secretArn"`
+	// KmsKeyArn is the secret's KMS key (a key ARN, not an alias). Required.
+	KmsKeyArn string `json:"kmsKeyArn"`
+	// ConnectInstanceArn scopes the ConnectAccess check. Optional.
+	ConnectInstanceArn string `json:"connectInstanceArn"`
+	// TargetRoleArn is sfInvokeAPI's execution role; when empty the stack
+	// grants no iam:SimulatePrincipalPolicy and the check skips the simulation.
+	TargetRoleArn string `json:"targetRoleArn"`
+	// TargetName is the Target metric dimension; default: the function name.
+	TargetName string `json:"targetName"`
+	// Schedule is an EventBridge Scheduler rate(...) or cron(...)
+	// expression, or "off" for no schedule.
+	Schedule string `json:"schedule"`
+	// AlarmPeriodMinutes is the period of the run alarms; default: the
+	// rate's interval. Required with a cron(...) schedule.
+	AlarmPeriodMinutes int `json:"alarmPeriodMinutes"`
+	// AlarmEmail, when set, subscribes an address to the paging topic.
+	AlarmEmail string `json:"alarmEmail"`
+	// WorkflowType is EXPRESS (default, cheap) or STANDARD (90-day history).
+	WorkflowType string `json:"workflowType"`
+	// MetricNamespace is the CloudWatch namespace of sfprobe's metrics.
+	MetricNamespace string `json:"metricNamespace"`
+	// KeepCases keeps the closed test Case instead of deleting it.
+	KeepCases bool `json:"keepCases"`
+	// DetailedMetrics publishes CheckLatency per check (8 more metrics).
+	DetailedMetrics bool `json:"detailedMetrics"`
+	// PerCheckAlarms adds one CheckFailure alarm per check (8 more alarms).
+	PerCheckAlarms bool `json:"perCheckAlarms"`
+	// RunFailureAlarm is the run-failure alarm's "M/N": M failed or missing
+	// periods out of the last N raise it.
+	RunFailureAlarm string `json:"runFailureAlarm"`
+	// RunLatencyMs is the RunLatency alarm's threshold.
+	RunLatencyMs int `json:"runLatencyMs"`
+	// LogRetentionDays is the retention of every log group (a value
+	// CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...).
+	LogRetentionDays int `json:"logRetentionDays"`
+	// AssetRoot holds the prebuilt <function>/bootstrap files (make build).
+	AssetRoot string `json:"assetRoot"`
+}
+
+// ConfigFileKey is the context key naming a JSON file of configuration.
+const ConfigFileKey = "configFile"
+
+// The defaults.
+const (
+	DefaultStackName        = "Sfprobe"
+	DefaultTestFields       = "Id, Name" // events.DefaultFields
+	DefaultSchedule         = "rate(5 minutes)"
+	ScheduleOff             = "off"
+	WorkflowExpress         = "EXPRESS"
+	WorkflowStandard        = "STANDARD"
+	DefaultRunFailureAlarm  = "2/3"
+	DefaultRunLatencyMs     = 20000
+	DefaultLogRetentionDays = 30
+	DefaultAssetRoot        = "dist"
+	// offAlarmPeriodMinutes is the alarm period without a schedule.
+	offAlarmPeriodMinutes = 5
+	// maxRunMs is the workflow's TimeoutSeconds (280 s).
+	maxRunMs = 280000
+)
+
+// DefaultConfig returns the configuration with every default filled in.
+func DefaultConfig() Config {
+	return Config{
+		StackName:        DefaultStackName,
+		TestFields:       DefaultTestFields,
+		Schedule:         DefaultSchedule,
+		WorkflowType:     WorkflowExpress,
+		MetricNamespace:  metricname.DefaultNamespace,
+		RunFailureAlarm:  DefaultRunFailureAlarm,
+		RunLatencyMs:     DefaultRunLatencyMs,
+		LogRetentionDays: DefaultLogRetentionDays,
+		AssetRoot:        DefaultAssetRoot,
+	}
+}
+
+// ContextKeys returns every configuration key, in struct order.
+func ContextKeys() []string {
+	t := reflect.TypeOf(Config{})
+	keys := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		keys = append(keys, t.Field(i).Tag.Get("json"))
+	}
+	return keys
+}
+
+// ConfigFrom builds and validates the configuration from the context values
+// ctx (key → string, bool or number; keys sfprobe does not know are
+// ignored, except near-misses of its own keys). readFile reads the file
+// named by configFile. Every error names its key.
+func ConfigFrom(ctx map[string]any, readFile func(string) ([]byte, error)) (Config, error) {
+	c := DefaultConfig()
+	if err := checkKeys(ctx); err != nil {
+		return c, err
+	}
+	if v, ok := ctx[ConfigFileKey]; ok && v != nil && v != "" {
+		path, ok := v.(string)
+		if !ok {
+			return c, &validate.FieldError{Field: ConfigFileKey, Msg: fmt.Sprintf("%v is not a file path", v)}
+		}
+		data, err := readFile(path)
+		if err != nil {
+			return c, &validate.FieldError{Field: ConfigFileKey, Msg: fmt.Sprintf("read %s: %v", path, err)}
+		}
+		var file map[string]any
+		if err := json.Unmarshal(data, &file); err != nil {
+			return c, &validate.FieldError{Field: ConfigFileKey, Msg: fmt.Sprintf("%s is not a JSON object of configuration keys: %v", path, err)}
+		}
+		if err := checkKeys(file); err != nil {
+			return c, fmt.Errorf("%s: %w", path, err)
+		}
+		var unknown []error
+		for k := range file {
+			if !isKey(k) {
+				unknown = append(unknown, &validate.FieldError{Field: k, Msg: fmt.Sprintf("unknown key in %s (known: %s)", path, strings.Join(ContextKeys(), ", "))})
+			}
+		}
+		if len(unknown) > 0 {
+			sortErrs(unknown)
+			return c, errors.Join(unknown...)
+		}
+		if err := c.set(file); err != nil {
+			return c, err
+		}
+	}
+	if err := c.set(ctx); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func isKey(k string) bool {
+	for _, key := range ContextKeys() {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// checkKeys rejects a key that differs from one of sfprobe's keys only in
+// case (-c targetFunctionARN=... would otherwise be ignored silently).
+func checkKeys(m map[string]any) error {
+	var errs []error
+	for k := range m {
+		for _, key := range append(ContextKeys(), ConfigFileKey) {
+			if k != key && strings.EqualFold(k, key) {
+				errs = append(errs, &validate.FieldError{Field: k, Msg: fmt.Sprintf("unknown key: did you mean %s?", key)})
+			}
+		}
+	}
+	sortErrs(errs)
+	return errors.Join(errs...)
+}
+
+// set assigns the known keys of m, converting context strings ("true",
+// "60") to the field's type.
+func (c *Config) set(m map[string]any) error {
+	v := reflect.ValueOf(c).Elem()
+	var errs []error
+	for i := 0; i < v.NumField(); i++ {
+		key := v.Type().Field(i).Tag.Get("json")
+		raw, ok := m[key]
+		if !ok || raw == nil {
+			continue
+		}
+		f := v.Field(i)
+		bad := func(want string) {
+			errs = append(errs, &validate.FieldError{Field: key, Msg: fmt.Sprintf("%v is not %s", raw, want)})
+		}
+		switch f.Kind() {
+		case reflect.String:
+			switch x := raw.(type) {
+			case string:
+				f.SetString(strings.TrimSpace(x))
+			default:
+				bad("a string")
+			}
+		case reflect.Bool:
+			switch x := raw.(type) {
+			case bool:
+				f.SetBool(x)
+			case string:
+				b, err := strconv.ParseBool(strings.TrimSpace(x))
+				if err != nil {
+					bad("true or false")
+					continue
+				}
+				f.SetBool(b)
+			default:
+				bad("true or false")
+			}
+		case reflect.Int:
+			switch x := raw.(type) {
+			case int:
+				f.SetInt(int64(x))
+			case float64:
+				if x != float64(int(x)) {
+					bad("a whole number")
+					continue
+				}
+				f.SetInt(int64(x))
+			case string:
+				n, err := strconv.Atoi(strings.TrimSpace(x))
+				if err != nil {
+					bad("a whole number")
+					continue
+				}
+				f.SetInt(int64(n))
+			default:
+				bad("a whole number")
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	stackNameRe  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,99}$`)
+	roleARNRe    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	emailRe      = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
+	rateRe       = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+	cronRe       = regexp.MustCompile(`^cron\(([^ ()]+ ){5}[^ ()]+\)$`)
+	namespaceRe  = regexp.MustCompile(`^[A-Za-z0-9.\-_/#:]{1,255}$`)
+	fullSecretRe = regexp.MustCompile(`:secret:.+-[A-Za-z0-9]{6}$`)
+	mOfNRe       = regexp.MustCompile(`^(\d+)\s*(?:/|of)\s*(\d+)$`)
+)
+
+// retentions are the retention periods CloudWatch Logs (and CDK) accept.
+var retentions = map[int]string{
+	1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+	60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+	365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
+	1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+	3653: "TEN_YEARS",
+}
+
+// Validate checks every field, all at once; the errors are
+// *validate.FieldError values joined, each naming its context key.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &validate.FieldError{Field: key, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if !stackNameRe.MatchString(c.StackName) {
+		bad("stackName", "%q: want a letter, then up to 99 letters, digits and hyphens", c.StackName)
+	}
+	if c.TargetFunctionArn == "" {
+		bad("targetFunctionArn", "required: the sfInvokeAPI function's ARN, e.g. arn:aws:lambda:us-east-1:123456789012:function:sfInvokeAPI")
+	} else {
+		add(validate.FunctionARN("targetFunctionArn", c.TargetFunctionArn))
+	}
+	if c.TestPhone == "" {
+		bad("testPhone", "required: the E.164 phone of the Salesforce test contact, e.g. +441122334455")
+	} else {
+		add(validate.Phone("testPhone", c.TestPhone))
+	}
+	add(validate.Fields("testFields", c.TestFields))
+	if c.SecretArn == "" {
+		bad("secretArn", "required: the full ARN of sfInvokeAPI's credentials secret (the IAM policy names it)")
+	} else {
+		if err := validate.SecretARN("secretArn", c.SecretArn); err != nil {
+			add(err)
+		} else if !fullSecretRe.MatchString(c.SecretArn) {
+			bad("secretArn", "%q looks like a partial ARN: give the complete ARN, which ends in - and 6 random characters (the console's Secret ARN); the IAM policy names it exactly", c.SecretArn)
+		}
+	}
+	switch {
+	case c.KmsKeyArn == "":
+		bad("kmsKeyArn", "required: the ARN of the secret's KMS key, arn:aws:kms:<region>:<account>:key/<id>")
+	case strings.Contains(c.KmsKeyArn, ":alias/"):
+		bad("kmsKeyArn", "%q is an alias ARN: an IAM policy cannot grant on an alias, give the key ARN arn:aws:kms:<region>:<account>:key/<id>", c.KmsKeyArn)
+	default:
+		add(validate.KMSKeyARN("kmsKeyArn", c.KmsKeyArn))
+	}
+	if c.ConnectInstanceArn != "" {
+		add(validate.ConnectInstanceARN("connectInstanceArn", c.ConnectInstanceArn))
+	}
+	if c.TargetRoleArn != "" && !roleARNRe.MatchString(c.TargetRoleArn) {
+		bad("targetRoleArn", "%q is not an IAM role ARN (want arn:aws:iam::<account>:role/[<path>/]<name>, as the function's configuration shows it)", c.TargetRoleArn)
+	}
+	if c.TargetName != "" {
+		add(validate.Label("targetName", c.TargetName))
+	}
+	if len(errs) == 0 {
+		add(c.sameRegion())
+	}
+
+	period, err := c.scheduleInterval()
+	add(err)
+	if c.AlarmPeriodMinutes < 0 || c.AlarmPeriodMinutes > 1440 {
+		bad("alarmPeriodMinutes", "%d: want 1 to 1440 minutes", c.AlarmPeriodMinutes)
+	} else if err == nil && period == 0 && c.AlarmPeriodMinutes == 0 && c.Schedule != ScheduleOff {
+		bad("alarmPeriodMinutes", "required with a cron(...) schedule: the longest gap between two runs, in minutes")
+	}
+	if c.AlarmEmail != "" && (len(c.AlarmEmail) > 254 || !emailRe.MatchString(c.AlarmEmail)) {
+		bad("alarmEmail", "%q is not an e-mail address (want name@example.com)", c.AlarmEmail)
+	}
+	if c.WorkflowType != WorkflowExpress && c.WorkflowType != WorkflowStandard {
+		bad("workflowType", "%q: want EXPRESS (default: about $0.01 per 1,000 runs) or STANDARD (90-day execution history, $0.025 per 1,000 state transitions)", c.WorkflowType)
+	}
+	if !namespaceRe.MatchString(c.MetricNamespace) || strings.HasPrefix(c.MetricNamespace, ":") || strings.HasPrefix(strings.ToUpper(c.MetricNamespace), "AWS/") {
+		bad("metricNamespace", "%q: want 1 to 255 of letters, digits and .-_/#:, not starting with : or AWS/", c.MetricNamespace)
+	}
+	if _, n, err := parseMOfN(c.RunFailureAlarm); err != nil {
+		add(err)
+	} else if p := c.alarmPeriod(); p > 0 {
+		limit := 24 * time.Hour
+		if p >= time.Hour {
+			limit = 7 * 24 * time.Hour
+		}
+		if time.Duration(n)*p > limit {
+			bad("runFailureAlarm", "%d periods of %s exceed CloudWatch's evaluation range of %s; lower N or the period", n, p, limit)
+		}
+	}
+	if c.RunLatencyMs < 1000 || c.RunLatencyMs >= maxRunMs {
+		bad("runLatencyMs", "%d: want 1000 to %d milliseconds (a run times out at %d)", c.RunLatencyMs, maxRunMs-1, maxRunMs)
+	}
+	if _, ok := retentions[c.LogRetentionDays]; !ok {
+		days := make([]int, 0, len(retentions))
+		for d := range retentions {
+			days = append(days, d)
+		}
+		sort.Ints(days)
+		bad("logRetentionDays", "%d: want one of %v", c.LogRetentionDays, days)
+	}
+	if c.AssetRoot == "" {
+		bad("assetRoot", "required: the folder holding <function>/bootstrap (make build writes dist)")
+	}
+	return errors.Join(errs...)
+}
+
+// sameRegion: sfprobe's functions call the target's APIs in their own
+// region, so the stack, the function, the secret and the key share one.
+func (c Config) sameRegion() error {
+	want := arnField(c.TargetFunctionArn, 3)
+	var errs []error
+	for _, kv := range [][2]string{{"secretArn", c.SecretArn}, {"kmsKeyArn", c.KmsKeyArn}, {"connectInstanceArn", c.ConnectInstanceArn}} {
+		if kv[1] != "" && arnField(kv[1], 3) != want {
+			errs = append(errs, &validate.FieldError{Field: kv[0], Msg: fmt.Sprintf("region %s differs from targetFunctionArn's %s: deploy one stack in the target's region", arnField(kv[1], 3), want)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// scheduleInterval returns the interval of a rate(...) schedule, 0 for
+// cron(...) and off.
+func (c Config) scheduleInterval() (time.Duration, error) {
+	s := c.Schedule
+	if s == ScheduleOff {
+		return 0, nil
+	}
+	if cronRe.MatchString(s) {
+		return 0, nil
+	}
+	m := rateRe.FindStringSubmatch(s)
+	if m == nil {
+		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: want rate(<n> minutes|hours|days), cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>) or off", s)}
+	}
+	n, err := strconv.Atoi(m[1])
+	unit := m[2]
+	switch {
+	case err != nil || n < 1:
+		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: the rate must be at least 1", s)}
+	case n == 1 && strings.HasSuffix(unit, "s"):
+		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: write rate(1 %s) (EventBridge Scheduler wants the singular for 1)", s, strings.TrimSuffix(unit, "s"))}
+	case n > 1 && !strings.HasSuffix(unit, "s"):
+		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: write rate(%d %ss) (EventBridge Scheduler wants the plural above 1)", s, n, unit)}
+	}
+	d := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
+	if iv := time.Duration(n) * d; iv <= 24*time.Hour {
+		return iv, nil
+	}
+	return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: run at least once a day (the run alarms' period is the interval, at most 1 day)", s)}
+}
+
+// alarmPeriod is the period of the run alarms: alarmPeriodMinutes, else the
+// rate's interval, else 5 minutes without a schedule. Zero means unknown
+// (a cron schedule without alarmPeriodMinutes, which Validate rejects).
+func (c Config) alarmPeriod() time.Duration {
+	if c.AlarmPeriodMinutes > 0 {
+		return time.Duration(c.AlarmPeriodMinutes) * time.Minute
+	}
+	if c.Schedule == ScheduleOff {
+		return offAlarmPeriodMinutes * time.Minute
+	}
+	iv, _ := c.scheduleInterval()
+	return iv
+}
+
+// runFailureMOfN returns the validated M and N of RunFailureAlarm.
+func (c Config) runFailureMOfN() (m, n int) {
+	m, n, _ = parseMOfN(c.RunFailureAlarm)
+	return m, n
+}
+
+func parseMOfN(s string) (m, n int, err error) {
+	parts := mOfNRe.FindStringSubmatch(strings.TrimSpace(s))
+	if parts != nil {
+		m, _ = strconv.Atoi(parts[1])
+		n, _ = strconv.Atoi(parts[2])
+		if m >= 1 && m <= n && n <= 100 {
+			return m, n, nil
+		}
+	}
+	return 0, 0, &validate.FieldError{Field: "runFailureAlarm", Msg: fmt.Sprintf("%q: want M/N, M failed or missing periods out of the last N, 1 <= M <= N <= 100 (default 2/3)", s)}
+}
+
+// Label is the Target dimension's value: TargetName, else the bare function
+// name of the ARN (as the functions compute it).
+func (c Config) Label() string {
+	if c.TargetName != "" {
+		return c.TargetName
+	}
+	return arnField(c.TargetFunctionArn, 6)
+}
+
+// targetBaseArn is the target's ARN without a qualifier.
+func (c Config) targetBaseArn() string {
+	parts := strings.Split(c.TargetFunctionArn, ":")
+	if len(parts) > 7 {
+		parts = parts[:7]
+	}
+	return strings.Join(parts, ":")
+}
+
+// arnField returns the i-th ":"-separated field of an ARN (3 region,
+// 4 account, 6 a Lambda function's name).
+func arnField(arn string, i int) string {
+	parts := strings.Split(arn, ":")
+	if i < len(parts) {
+		return parts[i]
+	}
+	return ""
+}
+
+func sortErrs(errs []error) {
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sfprobe/sfprobe/internal/alarmname"
+	"github.com/sfprobe/sfprobe/internal/metricname"
+)
+
+// DashboardProps configures NewDashboard.
+type DashboardProps struct {
+	Config    Config
+	Workflow  *Workflow
+	Functions *Functions
+	Alarms    *Alarms
+	Checks    []string
+}
+
+// NewDashboard creates the dashboard: the alarms' states, run success and
+// duration, per-check failures and (with detailedMetrics) latency, and the
+// state machine's and functions' own health.
+func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) awscloudwatch.Dashboard {
+	c := props.Config
+	label := c.Label()
+	period := awscdk.Duration_Seconds(jsii.Number(c.alarmPeriod().Seconds()))
+	metric := func(name, statistic, lbl string, dims map[string]*string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(c.MetricNamespace),
+			MetricName:    jsii.String(name),
+			DimensionsMap: &dims,
+			Statistic:     jsii.String(statistic),
+			Period:        period,
+			Label:         jsii.String(lbl),
+		})
+	}
+	target := map[string]*string{metricname.DimTarget: jsii.String(label)}
+	perCheck := func(name, statistic string) *[]awscloudwatch.IMetric {
+		out := []awscloudwatch.IMetric{}
+		for _, ch := range props.Checks {
+			out = append(out, metric(name, statistic, ch, map[string]*string{
+				metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch),
+			}))
+		}
+		return &out
+	}
+	graph := func(title string, left []awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(8), Height: jsii.Number(6)})
+	}
+
+	alarms := []interfacesawscloudwatch.IAlarmRef{}
+	for _, a := range props.Alarms.All() {
+		alarms = append(alarms, a)
+	}
+	sm := props.Workflow.StateMachine
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}
+	fnErrors := []awscloudwatch.IMetric{}
+	for _, fn := range props.Functions.Ordered() {
+		fnErrors = append(fnErrors, fn.MetricErrors(sum))
+	}
+
+	var latency awscloudwatch.IWidget
+	if c.DetailedMetrics {
+		latency = awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Check latency p90 (ms)"), Left: perCheck(metricname.CheckLatency, "p90"),
+			Width: jsii.Number(12), Height: jsii.Number(6),
+		})
+	} else {
+		latency = awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
+			Markdown: jsii.String("### Check latency\nPer-check latency (CheckLatency) is published with `-c detailedMetrics=true` " +
+				"(8 more metrics, $2.40 a month). The run's duration is on the left."),
+			Width: jsii.Number(12), Height: jsii.Number(6),
+		})
+	}
+
+	d := awscloudwatch.NewDashboard(scope, jsii.String(id), &awscloudwatch.DashboardProps{
+		// Dashboard names are unique per account, across regions.
+		DashboardName:   jsii.String(c.StackName + "-" + arnField(c.TargetFunctionArn, 3)),
+		DefaultInterval: awscdk.Duration_Days(jsii.Number(1)),
+	})
+	d.AddWidgets(
+		awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
+			Markdown: jsii.String(fmt.Sprintf("## sfprobe: %s\nTarget `%s`, schedule `%s`, %s workflow. "+
+				"Only **%s-%s** notifies; each alarm's description names its runbook section (%s).",
+				label, c.TargetFunctionArn, c.Schedule, c.WorkflowType, c.StackName, alarmname.Paging, alarmname.RunbookPath)),
+			Width: jsii.Number(24), Height: jsii.Number(2),
+		}),
+	)
+	d.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+		Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(4),
+		SortBy: awscloudwatch.AlarmStatusWidgetSortBy_STATE_UPDATED_TIMESTAMP,
+	}))
+	d.AddWidgets(
+		graph("Run success (1 ok, 0 failed)", []awscloudwatch.IMetric{metric(metricname.RunSuccess, "Minimum", "RunSuccess min", target)}),
+		graph("Run duration (ms)", []awscloudwatch.IMetric{
+			metric(metricname.RunDuration, "p50", "p50", target),
+			metric(metricname.RunDuration, "Maximum", "max", target),
+		}),
+		graph("Salesforce calls per period", []awscloudwatch.IMetric{metric(metricname.SalesforceCalls, "Sum", "calls", target)}),
+	)
+	d.AddWidgets(
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Check failures (count per check)"), Left: perCheck(metricname.CheckFailure, "Sum"),
+			Width: jsii.Number(12), Height: jsii.Number(6),
+		}),
+		latency,
+	)
+	d.AddWidgets(
+		graph("Executions", []awscloudwatch.IMetric{sm.MetricSucceeded(sum), sm.MetricFailed(sum), sm.MetricTimedOut(sum), sm.MetricThrottled(sum)}),
+		graph("sfprobe function errors", fnErrors),
+		graph("Cleanup failures and paused runs", []awscloudwatch.IMetric{
+			metric(metricname.CleanupFailure, "Sum", "CleanupFailure", target),
+			metric(metricname.Paused, "Sum", "Paused", target),
+		}),
+	)
+	return d
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sfprobe/sfprobe/internal/workflow"
+)
+
+// The functions' names (their directories under functions/ and dist/).
+const (
+	FnCheckConfig     = "check-config"
+	FnCheckSalesforce = "check-salesforce"
+	FnCleanup         = "cleanup"
+	FnPublishMetrics  = "publish-metrics"
+)
+
+// FunctionTimeouts are the Lambda timeouts in seconds, each below the
+// TimeoutSeconds of every Task of the workflow that invokes the function
+// (check-config 60, check-salesforce 60, cleanup 90, publish-metrics 60
+// and, as the pause gate, 30).
+var FunctionTimeouts = map[string]float64{
+	FnCheckConfig:     30,
+	FnCheckSalesforce: 50,
+	FnCleanup:         80,
+	FnPublishMetrics:  25,
+}
+
+// FunctionMemoryMB is every function's memory: they wait on the network.
+const FunctionMemoryMB = 128
+
+// CallTimeout is SFPROBE_CALL_TIMEOUT: the limit of one call of the target.
+const CallTimeout = "15s"
+
+// FunctionsProps configures NewFunctions.
+type FunctionsProps struct {
+	Config Config
+	// Policies are each function's statements beyond writing its logs,
+	// keyed by function name.
+	Policies map[string][]awsiam.PolicyStatement
+}
+
+// Functions are sfprobe's four Lambda functions, keyed by name, with their
+// roles and log groups.
+type Functions struct {
+	ByName    map[string]awslambda.Function
+	Roles     map[string]awsiam.Role
+	LogGroups map[string]awslogs.LogGroup
+}
+
+// Ordered returns the functions in workflow.Functions order.
+func (f *Functions) Ordered() []awslambda.Function {
+	out := make([]awslambda.Function, 0, len(workflow.Functions))
+	for _, wf := range workflow.Functions {
+		out = append(out, f.ByName[wf.Name])
+	}
+	return out
+}
+
+// NewFunctions creates the functions from the prebuilt
+// <AssetRoot>/<name>/bootstrap files (provided.al2023, arm64, 128 MB), each
+// with its own role (its log group plus props.Policies, nothing else) and
+// an explicit log group with the configured retention.
+func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) (*Functions, error) {
+	c := props.Config
+	if err := checkAssets(c); err != nil {
+		return nil, err
+	}
+	env := map[string]map[string]*string{
+		FnCheckConfig:     {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
+		FnCheckSalesforce: {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
+		FnCleanup: {
+			workflow.EnvCallTimeout: jsii.String(CallTimeout),
+			workflow.EnvKeepCases:   jsii.String(strconv.FormatBool(c.KeepCases)),
+		},
+		FnPublishMetrics: {
+			workflow.EnvMetricNamespace: jsii.String(c.MetricNamespace),
+			workflow.EnvDetailedMetrics: jsii.String(strconv.FormatBool(c.DetailedMetrics)),
+		},
+	}
+
+	group := constructs.NewConstruct(scope, jsii.String(id))
+	out := &Functions{
+		ByName:    map[string]awslambda.Function{},
+		Roles:     map[string]awsiam.Role{},
+		LogGroups: map[string]awslogs.LogGroup{},
+	}
+	for _, wf := range workflow.Functions {
+		cid := pascal(wf.Name)
+		logs := awslogs.NewLogGroup(group, jsii.String(cid+"Logs"), &awslogs.LogGroupProps{
+			Retention:     retention(c.LogRetentionDays),
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
+		statements := append([]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteOwnLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*logs.LogGroupArn()),
+		})}, props.Policies[wf.Name]...)
+		role := awsiam.NewRole(group, jsii.String(cid+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("sfprobe " + wf.Name + ": " + wf.Description),
+			InlinePolicies: &map[string]awsiam.PolicyDocument{
+				"sfprobe": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+			},
+		})
+		fn := awslambda.NewFunction(group, jsii.String(cid), &awslambda.FunctionProps{
+			Description:  jsii.String("sfprobe " + wf.Name + ": " + wf.Description),
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: awslambda.Architecture_ARM_64(),
+			Handler:      jsii.String("bootstrap"),
+			Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(c.AssetRoot, wf.Name)), nil),
+			MemorySize:   jsii.Number(FunctionMemoryMB),
+			Timeout:      awscdk.Duration_Seconds(jsii.Number(FunctionTimeouts[wf.Name])),
+			Environment:  ptr(env[wf.Name]),
+			Role:         role,
+			LogGroup:     logs,
+		})
+		out.ByName[wf.Name], out.Roles[wf.Name], out.LogGroups[wf.Name] = fn, role, logs
+	}
+	return out, nil
+}
+
+// checkAssets: every function has a timeout and a prebuilt bootstrap.
+func checkAssets(c Config) error {
+	for _, wf := range workflow.Functions {
+		if _, ok := FunctionTimeouts[wf.Name]; !ok {
+			return fmt.Errorf("function %s: no timeout configured in cdk/functions.go", wf.Name)
+		}
+		boot := filepath.Join(c.AssetRoot, wf.Name, "bootstrap")
+		if _, err := os.Stat(boot); err != nil {
+			return fmt.Errorf("assetRoot: %s is missing: run make build (or pass -c assetRoot=<dir>)", boot)
+		}
+	}
+	return nil
+}
+
+// retention maps validated days to CDK's enum.
+func retention(days int) awslogs.RetentionDays {
+	return awslogs.RetentionDays(retentions[days])
+}
+
+// pascal turns "check-config" into "CheckConfig" (construct ids).
+func pascal(s string) string {
+	out := make([]rune, 0, len(s))
+	up := true
+	for _, r := range s {
+		if r == '-' || r == '_' {
+			up = true
+			continue
+		}
+		if up && r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		up = false
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+func ptr[T any](v T) *T { return &v }

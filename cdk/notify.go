@@ -1,0 +1,61 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Notifications are the paging topic and its key.
+type Notifications struct {
+	Topic awssns.Topic
+	Key   awskms.Key
+}
+
+// NewNotifications creates the paging topic: encrypted with a customer
+// managed key (CloudWatch alarms cannot publish to a topic encrypted with
+// the AWS managed aws/sns key), SSL-only, publishable by this account's
+// CloudWatch alarms, with an e-mail subscription when alarmEmail is set.
+func NewNotifications(scope constructs.Construct, id string, c Config) *Notifications {
+	group := constructs.NewConstruct(scope, jsii.String(id))
+	stack := awscdk.Stack_Of(scope)
+	key := awskms.NewKey(group, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("sfprobe " + c.StackName + ": encrypts the paging topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		// $1 a month while it exists: do not leave it behind.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		PendingWindow: awscdk.Duration_Days(jsii.Number(7)),
+	})
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		// In a key policy "*" is this key. The topic policy below limits
+		// who may publish; AWS documents no condition key for this grant.
+		Resources: jsii.Strings("*"),
+	}), nil)
+	topic := awssns.NewTopic(group, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String("sfprobe " + c.StackName),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + *stack.Partition() + ":cloudwatch:" + *stack.Region() + ":" + *stack.Account() + ":alarm:*"},
+		},
+	}))
+	if c.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(c.AlarmEmail), nil))
+	}
+	return &Notifications{Topic: topic, Key: key}
+}

@@ -1,0 +1,115 @@
+// Package alarmname names sfprobe's CloudWatch alarms and their runbook
+// sections. The CDK app writes each alarm's runbook anchor into its
+// description; the runbook test reads this table to check that every anchor
+// exists in docs/RUNBOOK.md. It imports nothing, so that test never compiles
+// the CDK.
+package alarmname
+
+import "strings"
+
+// Kind is one kind of sfprobe alarm. Its string form is part of the alarm's
+// name (<stack>-<Kind>[-<detail>]). Extend, never rename.
+type Kind string
+
+// The alarm kinds.
+const (
+	// RunFailure: RunSuccess Minimum < 1 in M of N periods; missing data is
+	// breaching (the dead-man's switch). Pages.
+	RunFailure Kind = "RunFailure"
+	// RunLatency: RunDuration above the threshold in M of N periods.
+	RunLatency Kind = "RunLatency"
+	// ExecutionsFailed: the state machine's ExecutionsFailed. Pages.
+	ExecutionsFailed Kind = "ExecutionsFailed"
+	// ExecutionsTimedOut: the state machine's ExecutionsTimedOut. Pages.
+	ExecutionsTimedOut Kind = "ExecutionsTimedOut"
+	// ExecutionThrottled: the state machine's ExecutionThrottled.
+	ExecutionThrottled Kind = "ExecutionThrottled"
+	// FunctionErrors: one of sfprobe's own Lambdas reported Errors (one alarm per function).
+	FunctionErrors Kind = "FunctionErrors"
+	// CleanupFailure: the run's test Case was left in Salesforce.
+	CleanupFailure Kind = "CleanupFailure"
+	// CheckFailure: one check failed (one alarm per check; opt-in).
+	CheckFailure Kind = "CheckFailure"
+	// MaintenanceWindow: a pipeline declared a maintenance window; while it
+	// is in ALARM the paging alarm's actions are suppressed.
+	MaintenanceWindow Kind = "MaintenanceWindow"
+	// Paging: the composite alarm, the only one with an action (the SNS topic).
+	Paging Kind = "Paging"
+)
+
+// Info describes one kind of alarm.
+type Info struct {
+	Kind Kind
+	// Fragment is the runbook section's anchor, e.g. "alarm-run-failure".
+	Fragment string
+	// Summary says in a few words what the alarm means.
+	Summary string
+	// Pages is true for the alarms the Paging composite alarm ORs together.
+	Pages bool
+}
+
+// RunbookPath is the runbook, relative to the repository root.
+const RunbookPath = "docs/RUNBOOK.md"
+
+var table = []Info{
+	{RunFailure, "alarm-run-failure", "runs of the probe failed or stopped reporting", true},
+	{RunLatency, "alarm-run-latency", "runs of the probe are slower than the threshold", false},
+	{ExecutionsFailed, "alarm-executions-failed", "executions of the state machine failed", true},
+	{ExecutionsTimedOut, "alarm-executions-timed-out", "executions of the state machine timed out", true},
+	{ExecutionThrottled, "alarm-execution-throttled", "Step Functions throttled executions of the state machine", false},
+	{FunctionErrors, "alarm-function-errors", "one of sfprobe's own Lambda functions reported errors", false},
+	{CleanupFailure, "alarm-cleanup-failure", "a run could not delete its test Case from Salesforce", false},
+	{CheckFailure, "alarm-check-failure", "one check of the probe failed", false},
+	{MaintenanceWindow, "alarm-maintenance-window", "a maintenance window is open: paging is suppressed", false},
+	{Paging, "alarm-paging", "the probe's paging alarm: one of the paging alarms is in ALARM", false},
+}
+
+// All returns every kind's Info in a stable order.
+func All() []Info { return append([]Info(nil), table...) }
+
+// Lookup returns the Info of k, and false for a kind sfprobe does not know.
+func Lookup(k Kind) (Info, bool) {
+	for _, i := range table {
+		if i.Kind == k {
+			return i, true
+		}
+	}
+	return Info{}, false
+}
+
+// PagingKinds returns the kinds the Paging composite alarm ORs together.
+func PagingKinds() []Kind {
+	var out []Kind
+	for _, i := range table {
+		if i.Pages {
+			out = append(out, i.Kind)
+		}
+	}
+	return out
+}
+
+// Anchor is k's runbook section, e.g. "docs/RUNBOOK.md#alarm-run-failure".
+func (k Kind) Anchor() string { return RunbookPath + "#" + k.Fragment() }
+
+// Fragment is k's anchor without the file, e.g. "alarm-run-failure".
+func (k Kind) Fragment() string {
+	if i, ok := Lookup(k); ok {
+		return i.Fragment
+	}
+	return "alarm-" + kebab(string(k))
+}
+
+// kebab turns "ExecutionsTimedOut" into "executions-timed-out".
+func kebab(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
