@@ -75,7 +75,7 @@ synth: build node_modules ## synthesize the template (CDK CLI 2.1148.1; cdk-nag 
 
 .PHONY: test-cdk
 test-cdk: ## the CDK assertions and cdk-nag tests
-	go test -count=1 ./cdk/... ./internal/alarmname/... ./internal/alarmname/...
+	go test -count=1 ./cdk/... ./internal/alarmname/...
 
 .PHONY: deploy
 deploy: build node_modules ## deploy a stack: make deploy SYNTH_CONTEXT="-c configFile=sfprobe.json"
