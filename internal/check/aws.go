@@ -195,8 +195,8 @@ func envProblems(env map[string]string) []string {
 	if mode != authModeClient && !usernameRe.MatchString(env[EnvUsername]) {
 		problems = append(problems, EnvUsername+" is not set to the API user's username")
 	}
-	switch env[EnvProduction] {
-	case "true", "True", "false", "False":
+	switch strings.ToLower(env[EnvProduction]) { // sfInvokeAPI lowercases it
+	case "true", "false":
 	default:
 		problems = append(problems, fmt.Sprintf("%s %q is not true or false", EnvProduction, env[EnvProduction]))
 	}
