@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -154,18 +155,14 @@ func listFaults(w io.Writer) error {
 	return tw.Flush()
 }
 
-// shownStates are the states whose progress `local` prints: the checks and
+// shown reports whether `local` prints a state's progress: the checks and
 // the steps that act; the Pass and Choice plumbing stays quiet.
-var shownStates = map[string]bool{"Cleanup": true, "PublishMetrics": true}
-
-func init() {
-	for _, n := range check.Names() {
-		shownStates[n] = true
-	}
+func shown(state string) bool {
+	return state == "Cleanup" || state == "PublishMetrics" || slices.Contains(check.Names(), state)
 }
 
 func printEvent(w io.Writer, e sfn.Event) {
-	if !shownStates[e.State] && e.Phase != "failed" {
+	if !shown(e.State) && e.Phase != "failed" {
 		return
 	}
 	switch e.Phase {

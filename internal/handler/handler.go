@@ -5,6 +5,7 @@ package handler
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"log/slog"
 	"time"
@@ -74,7 +75,7 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 		return c, nil
 	}
 	// Step Functions' Retry repeats the step: no retries in the Lambda.
-	res := check.Step(ctx, h.Deps, in.Check, &c, append(h.Opts, check.WithStepRetries(0))...)
+	res := check.Step(ctx, h.Deps, in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0)})...)
 	logResult(h.Log, c.Target, res)
 	if res.Failed() && check.RetrySafe(in.Check, res.ErrorClass) {
 		// The workflow retries with the original input: nothing of this
