@@ -5,9 +5,9 @@ package handler
 
 import (
 	"context"
-	"slices"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/sfprobe/sfprobe/internal/check"
