@@ -185,3 +185,44 @@ func (r Report) FailedChecks() []string {
 	}
 	return out
 }
+
+// Fleet is the outcome of a run over several targets: the JSON report of
+// `sfprobe run --targets` and of a workflow run that fanned out over more than
+// one target (a public interface, like Report). Targets keep the order of the
+// targets file.
+type Fleet struct {
+	OK         bool      `json:"ok"`
+	RunID      string    `json:"run_id"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS int64     `json:"duration_ms"`
+	// SalesforceCalls sums the targets' sfInvokeAPI invocations.
+	SalesforceCalls int      `json:"salesforce_calls"`
+	Targets         []Report `json:"targets"`
+}
+
+// NewFleet gathers the reports of one run over several targets. The fleet is
+// OK when every target's report is.
+func NewFleet(runID string, startedAt time.Time, duration time.Duration, reports []Report) Fleet {
+	f := Fleet{OK: true, RunID: runID, StartedAt: startedAt.UTC(), DurationMS: duration.Milliseconds(), Targets: reports}
+	if f.Targets == nil {
+		f.Targets = []Report{}
+	}
+	for _, r := range reports {
+		f.SalesforceCalls += r.SalesforceCalls
+		if !r.OK {
+			f.OK = false
+		}
+	}
+	return f
+}
+
+// FailedTargets names the targets whose run failed, in order.
+func (f Fleet) FailedTargets() []string {
+	var out []string
+	for _, r := range f.Targets {
+		if !r.OK {
+			out = append(out, r.Target)
+		}
+	}
+	return out
+}
