@@ -22,6 +22,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/alarmname"
 	"github.com/sfprobe/sfprobe/internal/metricname"
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -454,14 +455,14 @@ func TestStateMachineDefinition(t *testing.T) {
 			sort.Strings(keys)
 			assert.Equal(t, workflow.Keys(), keys, "DefinitionSubstitutions has exactly the definition's placeholders")
 
+			targets, err := json.Marshal([]check.Target{{
+				Function: testFunctionArn, Phone: "+441122334455", Fields: "Id, Name", SecretARN: testSecretArn,
+				KMSKeyARN: testKeyArn, ConnectInstanceARN: c.ConnectInstanceArn, Name: c.Label(),
+			}})
+			require.NoError(t, err)
 			want := map[string]any{
-				workflow.TargetFunction:     testFunctionArn,
-				workflow.TestPhone:          "+441122334455",
-				workflow.TestFields:         "Id, Name",
-				workflow.SecretArn:          testSecretArn,
-				workflow.KmsKeyArn:          testKeyArn,
-				workflow.ConnectInstanceArn: c.ConnectInstanceArn,
-				workflow.TargetName:         c.Label(),
+				// Escaped: CloudFormation substitutes it into a JSON string as it is.
+				workflow.DefaultTargets:     workflow.Escape(string(targets)),
 				workflow.PauseParameterName: "/sfprobe/" + c.StackName + "/paused",
 			}
 			for _, f := range workflow.Functions {

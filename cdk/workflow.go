@@ -13,8 +13,24 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
+
+// DefaultTargets are the targets a scheduled run probes: the stack's
+// target, labelled so the functions publish exactly the Target dimension
+// the alarms watch.
+func (c Config) DefaultTargets() []check.Target {
+	return []check.Target{{
+		Function:           c.TargetFunctionArn,
+		Phone:              c.TestPhone,
+		Fields:             c.TestFields,
+		SecretARN:          c.SecretArn,
+		KMSKeyARN:          c.KmsKeyArn,
+		ConnectInstanceARN: c.ConnectInstanceArn,
+		Name:               c.Label(),
+	}}
+}
 
 // WorkflowProps configures NewWorkflow.
 type WorkflowProps struct {
@@ -35,28 +51,32 @@ type Substitution struct {
 
 // Workflow is the deployed state machine and its log group.
 type Workflow struct {
+	// Group is the construct holding the state machine and its log group.
+	Group        constructs.Construct
 	StateMachine awsstepfunctions.StateMachine
-	LogGroup     awslogs.LogGroup
+	// LogGroup is nil with workflowLogLevel OFF.
+	LogGroup awslogs.LogGroup
 }
 
 // Substitutions returns the DefinitionSubstitutions: every placeholder of
 // workflow.Definition() mapped to its value, the functions' ARNs included.
 // A placeholder the stack cannot fill is an error.
 func Substitutions(c Config, fns *Functions, extra map[string]Substitution) (map[string]*string, error) {
-	defaults := map[string]string{
-		workflow.TargetFunction:     c.TargetFunctionArn,
-		workflow.TestPhone:          c.TestPhone,
-		workflow.TestFields:         c.TestFields,
-		workflow.SecretArn:          c.SecretArn,
-		workflow.KmsKeyArn:          c.KmsKeyArn,
-		workflow.ConnectInstanceArn: c.ConnectInstanceArn,
-		// The label, not the raw TargetName: the functions then publish
-		// exactly the Target dimension the alarms watch.
-		workflow.TargetName: c.Label(),
+	targets, err := json.Marshal(c.DefaultTargets())
+	if err != nil {
+		return nil, fmt.Errorf("workflow: default targets: %w", err)
 	}
-	subs := map[string]*string{}
+	defaults := map[string]string{}
+	subs := map[string]*string{
+		// A JSON array in a JSON string: escaped here, as CloudFormation
+		// substitutes values as they are.
+		workflow.DefaultTargets: jsii.String(workflow.Escape(string(targets))),
+	}
 	var missing []string
 	for _, k := range workflow.Keys() {
+		if _, done := subs[k]; done {
+			continue
+		}
 		v, ok := defaults[k]
 		if x, isExtra := extra[k]; !ok && isExtra {
 			v, ok = x.Value, true
@@ -87,10 +107,12 @@ func Substitutions(c Config, fns *Functions, extra map[string]Substitution) (map
 }
 
 // NewWorkflow deploys workflow.Definition() unchanged with its
-// DefinitionSubstitutions: type EXPRESS or STANDARD, logging level ALL
-// without execution data (payloads hold the test phone), X-Ray tracing, and
-// a role that may invoke the four functions and nothing else besides the
-// log delivery and X-Ray calls Step Functions needs.
+// DefinitionSubstitutions: type EXPRESS or STANDARD, logging at
+// workflowLogLevel (default ERROR: a healthy run writes nothing) without
+// execution data (payloads hold the test phone) and no log group at OFF,
+// X-Ray tracing only with tracing, and a role that may invoke the four
+// functions and nothing else besides the log delivery and X-Ray calls Step
+// Functions needs for those.
 func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*Workflow, error) {
 	c := props.Config
 	if err := workflow.Validate(workflow.Definition()); err != nil {
@@ -101,12 +123,21 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 		return nil, err
 	}
 	group := constructs.NewConstruct(scope, jsii.String(id))
-	logs := awslogs.NewLogGroup(group, jsii.String("Logs"), &awslogs.LogGroupProps{
-		// The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy small.
-		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + c.StackName + "-workflow"),
-		Retention:     retention(c.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	var logs awslogs.LogGroup
+	var logOptions *awsstepfunctions.LogOptions
+	if c.WorkflowLogLevel != string(awsstepfunctions.LogLevel_OFF) {
+		logs = awslogs.NewLogGroup(group, jsii.String("Logs"), &awslogs.LogGroupProps{
+			// The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy small.
+			LogGroupName:  jsii.String("/aws/vendedlogs/states/" + c.StackName + "-workflow"),
+			Retention:     retention(c.LogRetentionDays),
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
+		logOptions = &awsstepfunctions.LogOptions{
+			Destination:          logs,
+			Level:                awsstepfunctions.LogLevel(c.WorkflowLogLevel),
+			IncludeExecutionData: jsii.Bool(false),
+		}
+	}
 	typ := awsstepfunctions.StateMachineType_EXPRESS
 	if c.WorkflowType == WorkflowStandard {
 		typ = awsstepfunctions.StateMachineType_STANDARD
@@ -116,12 +147,8 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(workflow.Definition())),
 		DefinitionSubstitutions: &subs,
 		StateMachineType:        typ,
-		TracingEnabled:          jsii.Bool(true),
-		Logs: &awsstepfunctions.LogOptions{
-			Destination:          logs,
-			Level:                awsstepfunctions.LogLevel_ALL,
-			IncludeExecutionData: jsii.Bool(false),
-		},
+		TracingEnabled:          jsii.Bool(c.Tracing),
+		Logs:                    logOptions,
 	})
 	for _, v := range subs {
 		if v != nil && *v == "" {
@@ -158,7 +185,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 			}
 		}
 	}
-	return &Workflow{StateMachine: sm, LogGroup: logs}, nil
+	return &Workflow{Group: group, StateMachine: sm, LogGroup: logs}, nil
 }
 
 // Checks returns the names of the checks the definition runs (the "check"

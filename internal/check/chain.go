@@ -412,7 +412,7 @@ func (c *Chain) Complete(cleanupErr *StepError) {
 			c.add(skipped(name, reason))
 		}
 	}
-	if c.Cleanup == nil {
+	if c.Cleanup == nil || c.Cleanup.Status == "" {
 		c.Cleanup = &Cleanup{Status: CleanupNotNeeded, CaseID: c.CaseID}
 		if c.CaseID != "" {
 			c.Cleanup.Status = CleanupFailed

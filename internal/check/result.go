@@ -114,6 +114,9 @@ func failedErr(name string, err error) Result { return failed(name, failure.Clas
 // skipped returns a skipped result with its reason.
 func skipped(name, reason string) Result { return Result{Name: name, Status: Skip, Message: reason} }
 
+// SkippedResult is a check that did not run, with the reason.
+func SkippedResult(name, reason string) Result { return skipped(name, reason) }
+
 // Cleanup says what the run did with the test Case it created.
 type Cleanup struct {
 	// Status is one of "not-needed", "deleted", "closed", "kept", "failed".

@@ -208,6 +208,24 @@ func RunAWSCheck(ctx context.Context, deps Deps, name string, t Target, opts ...
 	return newSession(deps, t, newOptions(opts)).runAWS(ctx, name)
 }
 
+// RunAWSChecks runs the named AWS-side checks concurrently, sharing one
+// discovery of the function (the check-config Lambda). Results come in the
+// order of names.
+func RunAWSChecks(ctx context.Context, deps Deps, names []string, t Target, opts ...Option) []Result {
+	s := newSession(deps, t, newOptions(opts))
+	out := make([]Result, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = s.runAWS(ctx, name)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // Step runs one chain check on c (the check-salesforce Lambda).
 func Step(ctx context.Context, deps Deps, name string, c *Chain, opts ...Option) Result {
 	return newSession(deps, c.Target, newOptions(opts)).step(ctx, name, c)

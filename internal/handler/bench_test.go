@@ -147,12 +147,12 @@ func BenchmarkCheckConfig(b *testing.B) {
 	target := benchTarget(b)
 	for _, name := range check.AWSChecks {
 		b.Run(name, func(b *testing.B) {
-			in := handler.CheckConfigInput{Check: name, Target: target}
+			in := handler.CheckConfigInput{Checks: []string{name}, Target: target}
 			res, err := h.Handle(context.Background(), in)
 			if err != nil {
 				b.Fatal(err)
 			}
-			requirePassed(b, res)
+			requirePassed(b, res.Results[0])
 			b.ReportAllocs()
 			for b.Loop() {
 				_, _ = h.Handle(context.Background(), in)
@@ -227,14 +227,11 @@ func passingBranches(b *testing.B) []json.RawMessage {
 	deps := instantDeps()
 	target := benchTarget(b)
 	cc := &handler.CheckConfig{Deps: deps}
-	var out []json.RawMessage
-	for _, name := range check.AWSChecks {
-		res, err := cc.Handle(context.Background(), handler.CheckConfigInput{Check: name, Target: target})
-		if err != nil {
-			b.Fatal(err)
-		}
-		out = append(out, mustMarshal(b, res))
+	res, err := cc.Handle(context.Background(), handler.CheckConfigInput{Checks: check.AWSChecks, Target: target})
+	if err != nil {
+		b.Fatal(err)
 	}
+	out := []json.RawMessage{mustMarshal(b, res)}
 	sf := &handler.CheckSalesforce{Deps: deps, Now: func() time.Time { return now }}
 	chain, err := (&handler.Cleanup{Deps: deps}).Handle(context.Background(), handler.ChainInput{Chain: chainBefore(b, sf, target, "")})
 	if err != nil {
@@ -300,7 +297,7 @@ func BenchmarkLambdaInvoke(b *testing.B) {
 		handler any
 		event   any
 	}{
-		{"check-config", (&handler.CheckConfig{Deps: deps, Log: benchLog}).Handle, handler.CheckConfigInput{Check: check.SecretAccess, Target: target}},
+		{"check-config", (&handler.CheckConfig{Deps: deps, Log: benchLog}).Handle, handler.CheckConfigInput{Checks: check.AWSChecks, Target: target}},
 		{"check-salesforce", sf.Handle, handler.ChainInput{Check: check.PhoneLookup, Chain: chainBefore(b, sf, target, check.PhoneLookup)}},
 		{"cleanup", (&handler.Cleanup{Deps: deps, Log: benchLog}).Handle, handler.ChainInput{Chain: chainBefore(b, sf, target, "")}},
 		{"publish-metrics", (&handler.PublishMetrics{Publisher: nopPublisher{}, Log: benchLog, Now: func() time.Time { return now }}).Handle, publish},

@@ -69,9 +69,11 @@ func TestConfigCheckOptions(t *testing.T) {
 	require.NoError(t, err)
 	h := &handler.CheckConfig{Deps: checktest.NewDeployment().Deps(), Opts: conf.CheckOptions()}
 
-	r, err := h.Handle(context.Background(), handler.CheckConfigInput{Check: check.SecretAccess, Target: check.Target{Function: checktest.FunctionName}})
+	out, err := h.Handle(context.Background(), handler.CheckConfigInput{Checks: []string{check.SecretAccess}, Target: check.Target{Function: checktest.FunctionName}})
 
 	require.NoError(t, err)
+	require.Len(t, out.Results, 1)
+	r := out.Results[0]
 	assert.Equal(t, check.Warn, r.Status, "3 versions, more than 2")
 	assert.Contains(t, r.Message, "more than 2")
 }

@@ -76,9 +76,10 @@ func (nopPublisher) Publish(context.Context, []cwtypes.MetricDatum) error { retu
 
 var _ handler.MetricsPublisher = nopPublisher{}
 
-// FuzzAssemble: any JSON (or not) in the Parallel state's five branches
-// gives a report or an error, never a panic; an assembled report goes on
-// through PublishMetrics (metric datums, the Fail cause).
+// FuzzAssemble: any JSON (or not) in the Checks Parallel state's two
+// branches gives a report or an error, never a panic; an assembled report
+// goes on through PublishMetrics (metric datums, the verdict) and, as one of
+// several targets, through Summarize (the fleet and its Fail cause).
 func FuzzAssemble(f *testing.F) {
 	b, err := os.ReadFile(filepath.Join("testdata", "publish-metrics.json"))
 	if err != nil {
@@ -88,22 +89,23 @@ func FuzzAssemble(f *testing.F) {
 	if err := json.Unmarshal(b, &golden); err != nil {
 		f.Fatal(err)
 	}
-	if len(golden.Branches) != 5 {
-		f.Fatalf("testdata/publish-metrics.json holds %d branches, want 5", len(golden.Branches))
+	if len(golden.Branches) != 2 {
+		f.Fatalf("testdata/publish-metrics.json holds %d branches, want 2", len(golden.Branches))
 	}
-	br := golden.Branches
-	f.Add([]byte(br[0]), []byte(br[1]), []byte(br[2]), []byte(br[3]), []byte(br[4]))
-	caught := []byte(`{"name": "PhoneLookup", "caught": {"Error": "TransientError", "Cause": "{\"errorMessage\": \"throttled: rate exceeded\", \"errorType\": \"TransientError\"}"}}`)
-	f.Add([]byte(br[0]), []byte(br[1]), []byte(br[2]), []byte(br[3]), caught)
-	chainCaught := []byte(`{"target": {"function": "sfInvokeAPI-prod"}, "run_id": "r", "case_id": "5001", "results": [{"name": "PhoneLookup", "status": "pass"}],` +
-		` "error": {"Error": "States.Timeout", "Cause": ""}, "cleanup_error": {"Error": "Lambda.ServiceException", "Cause": "x"}, "failed": false}`)
-	f.Add([]byte(br[0]), []byte(br[1]), []byte(br[2]), []byte(br[3]), chainCaught)
-	f.Add([]byte(`null`), []byte(`{}`), []byte(`[]`), []byte(`"x"`), []byte(`null`))
-	f.Add([]byte(`{"name": "TargetConfig", "caught": null}`), []byte(`{"name": "SecretAccess", "caught": {}}`), []byte(``), []byte(`{`), []byte(`{"results": null, "cleanup": null}`))
-	f.Add([]byte(br[0]), []byte(br[1]), []byte(br[2]), []byte(br[3]), []byte(`{"results": [{"name": "CreateCase", "status": "fail", "error_class": "nope"}], "failed": true, "salesforce_calls": -3, "started_at": "0001-01-01T00:00:00Z"}`))
-	f.Fuzz(func(t *testing.T, b0, b1, b2, b3, chain []byte) {
+	aws, chain := []byte(golden.Branches[0]), []byte(golden.Branches[1])
+	f.Add(aws, chain)
+	f.Add([]byte(`{"name": "AWSChecks", "caught": {"Error": "TransientError", "Cause": "{\"errorMessage\": \"throttled: rate exceeded\", \"errorType\": \"TransientError\"}"}}`), chain)
+	f.Add(aws, []byte(`{"target": {"function": "sfInvokeAPI-prod"}, "run_id": "r", "case_id": "5001", "results": [{"name": "PhoneLookup", "status": "pass"}],`+
+		` "error": {"Error": "States.Timeout", "Cause": ""}, "cleanup_error": {"Error": "Lambda.ServiceException", "Cause": "x"}, "failed": false}`))
+	f.Add([]byte(`{"out_of_scope": "salesforce"}`), chain)
+	f.Add(aws, []byte(`{"out_of_scope": "aws"}`))
+	f.Add([]byte(`null`), []byte(`null`))
+	f.Add([]byte(`{"results": null, "caught": null}`), []byte(`{"cleanup": {}}`))
+	f.Add([]byte(`{"results": [{"name": "TargetConfig"}, {}, {}, {}]}`), []byte(`{"results": null, "cleanup": null}`))
+	f.Add(aws, []byte(`{"results": [{"name": "CreateCase", "status": "fail", "error_class": "nope"}], "failed": true, "salesforce_calls": -3, "started_at": "0001-01-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, awsBranch, chainBranch []byte) {
 		in := handler.PublishInput{Target: golden.Target, RunID: golden.RunID,
-			Branches: []json.RawMessage{b0, b1, b2, b3, chain}}
+			Branches: []json.RawMessage{awsBranch, chainBranch}}
 		rep, err := handler.Assemble(in, now)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "publish metrics: ") {
@@ -111,16 +113,8 @@ func FuzzAssemble(f *testing.F) {
 			}
 			return
 		}
-		if len(rep.Checks) < len(check.AWSChecks) || len(rep.Checks) > len(check.Names()) {
-			t.Fatalf("%d checks", len(rep.Checks))
-		}
-		for i, name := range check.AWSChecks {
-			var caught struct {
-				Caught *check.StepError `json:"caught"`
-			}
-			if rep.Checks[i].Name != name && (json.Unmarshal(in.Branches[i], &caught) != nil || caught.Caught == nil) {
-				t.Fatalf("check %d is %q, want %s", i, rep.Checks[i].Name, name)
-			}
+		if got := resultNamesOf(rep.Checks); strings.Join(got, ",") != strings.Join(check.Names(), ",") {
+			t.Fatalf("checks %v, want %v", got, check.Names())
 		}
 		failed := false
 		for _, c := range rep.Checks {
@@ -128,6 +122,9 @@ func FuzzAssemble(f *testing.F) {
 		}
 		if rep.OK == failed {
 			t.Fatalf("ok %t with failed checks %v", rep.OK, rep.FailedChecks())
+		}
+		if rep.Cleanup.Status == "" {
+			t.Fatalf("cleanup without a status: %+v", rep.Cleanup)
 		}
 
 		h := &handler.PublishMetrics{Publisher: nopPublisher{}, Detailed: true, Now: func() time.Time { return now }}
@@ -138,8 +135,23 @@ func FuzzAssemble(f *testing.F) {
 		if out.OK != rep.OK {
 			t.Fatalf("verdict %t, report %t", out.OK, rep.OK)
 		}
-		if !out.OK && !json.Valid([]byte(out.Cause)) {
-			t.Fatalf("the Fail cause is not JSON: %q", out.Cause)
+		sum, err := h.Handle(context.Background(), handler.PublishInput{RunID: "exec", Summarize: []handler.TargetOutcome{
+			{OK: out.OK, FailedChecks: out.FailedChecks, Report: out.Report},
+			{OK: out.OK, FailedChecks: out.FailedChecks, Report: out.Report},
+		}})
+		if err != nil {
+			t.Fatalf("summarize: %v", err)
+		}
+		if sum.OK != rep.OK || (!sum.OK && !json.Valid([]byte(sum.Cause))) {
+			t.Fatalf("fleet verdict %t, cause %q", sum.OK, sum.Cause)
 		}
 	})
+}
+
+func resultNamesOf(rs []check.Result) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
 }

@@ -16,34 +16,67 @@ import (
 
 // CheckConfigInput is the check-config function's event.
 type CheckConfigInput struct {
-	Check  string       `json:"check"`
+	// Checks are the AWS-side checks to run, each once, in report order.
+	Checks []string     `json:"checks"`
 	Target check.Target `json:"target"`
 }
 
-// CheckConfig runs one AWS-side check (TargetConfig, SecretAccess, KmsKey,
-// ConnectAccess).
+// CheckConfigOutput is the check-config function's answer: one result per
+// check asked for, in order.
+type CheckConfigOutput struct {
+	Results []check.Result `json:"results"`
+}
+
+// CheckConfig runs the AWS-side checks (TargetConfig, SecretAccess, KmsKey,
+// ConnectAccess) in one invocation: they share the function's discovery.
 type CheckConfig struct {
 	Deps check.Deps
 	Opts []check.Option
 	Log  *slog.Logger
 }
 
-// Handle runs the named check. Assertion failures are results, never
-// errors; a transient failure is returned as *failure.TransientError so the
-// workflow retries it.
-func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (check.Result, error) {
-	if !isOneOf(in.Check, check.AWSChecks) {
-		return check.Result{}, fmt.Errorf("check %q is not one of %v", in.Check, check.AWSChecks)
+// Handle runs the named checks concurrently. Assertion failures are
+// results, never errors; when a check failed transiently the whole call
+// returns *failure.TransientError so the workflow retries it (every check
+// is read-only).
+func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckConfigOutput, error) {
+	if len(in.Checks) == 0 {
+		return CheckConfigOutput{}, fmt.Errorf("checks: want one or more of %v", check.AWSChecks)
 	}
+	seen := map[string]bool{}
+	for _, name := range in.Checks {
+		if !isOneOf(name, check.AWSChecks) {
+			return CheckConfigOutput{}, fmt.Errorf("checks: %q is not one of %v", name, check.AWSChecks)
+		}
+		if seen[name] {
+			return CheckConfigOutput{}, fmt.Errorf("checks: %q is listed twice", name)
+		}
+		seen[name] = true
+	}
+	out := CheckConfigOutput{Results: make([]check.Result, 0, len(in.Checks))}
 	if err := in.Target.ValidateFor(false); err != nil {
-		return invalidTarget(in.Check, err), nil
+		for _, name := range in.Checks {
+			out.Results = append(out.Results, invalidTarget(name, err))
+		}
+		return out, nil
 	}
-	res := check.RunAWSCheck(ctx, h.Deps, in.Check, in.Target, h.Opts...)
-	logResult(h.Log, in.Target, res)
-	if res.Failed() && transient(res.ErrorClass) {
-		return check.Result{}, &failure.TransientError{Class: res.ErrorClass, Msg: res.Message}
+	out.Results = check.RunAWSChecks(ctx, h.Deps, in.Checks, in.Target, h.Opts...)
+	var retry *failure.TransientError
+	for _, res := range out.Results {
+		logResult(h.Log, in.Target, res)
+		if !res.Failed() || !transient(res.ErrorClass) {
+			continue
+		}
+		if retry == nil {
+			retry = &failure.TransientError{Class: res.ErrorClass, Msg: res.Name + ": " + res.Message}
+		} else {
+			retry.Msg += "; " + res.Name + ": " + res.Message
+		}
 	}
-	return res, nil
+	if retry != nil {
+		return CheckConfigOutput{}, retry
+	}
+	return out, nil
 }
 
 // ChainInput is the event of the check-salesforce and cleanup functions.

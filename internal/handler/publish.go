@@ -15,15 +15,33 @@ import (
 	"github.com/sfprobe/sfprobe/internal/pause"
 )
 
-// PublishInput is the publish-metrics function's event: the Parallel
-// state's branches, in order (four AWS checks, then the chain).
+// PublishInput is the publish-metrics function's event. It has three
+// uses: for one target, the Checks Parallel state's two branches (the AWS
+// checks, then the chain); with Pause, the workflow's pause gate; with
+// Summarize, the gathering of several targets' outcomes into the fleet
+// report.
 type PublishInput struct {
-	Target   check.Target      `json:"target"`
-	RunID    string            `json:"run_id"`
+	Target check.Target `json:"target"`
+	RunID  string       `json:"run_id"`
+	// Scope is the run's scope (workflow.Scope*); out-of-scope checks are
+	// reported skipped.
+	Scope    string            `json:"scope,omitempty"`
 	Branches []json.RawMessage `json:"branches"`
 	// Pause, when present, makes the call the workflow's pause gate: the
-	// pause switch's raw value.
-	Pause *string `json:"pause,omitempty"`
+	// pause switch's raw value, for Targets.
+	Pause   *string        `json:"pause,omitempty"`
+	Targets []check.Target `json:"targets,omitempty"`
+	// Summarize, when present, holds every target's outcome (the Map
+	// state's output).
+	Summarize []TargetOutcome `json:"summarize,omitempty"`
+}
+
+// TargetOutcome is one target's outcome: what the workflow's Map state
+// keeps of PublishOutput per target.
+type TargetOutcome struct {
+	OK           bool         `json:"ok"`
+	FailedChecks []string     `json:"failed_checks"`
+	Report       check.Report `json:"report"`
 }
 
 // PublishOutput feeds the workflow's Verdict: ok, and for a failed run the
@@ -32,12 +50,19 @@ type PublishOutput struct {
 	OK           bool         `json:"ok"`
 	FailedChecks []string     `json:"failed_checks"`
 	Report       check.Report `json:"report"`
-	// Cause is the ChecksFailed cause: {"failed_checks": [...], "report": {...}}
-	// as a JSON string, so Express callers get the report too.
+	// Output is the run's output for the pause gate and Summarize: a
+	// check.Report for one target, a check.Fleet for several.
+	Output any `json:"output,omitempty"`
+	// Cause is the ChecksFailed cause of Summarize, a JSON string:
+	// {"ok": false, "failed_targets": [...], "fleet": {...}}.
 	Cause string `json:"cause,omitempty"`
 	// Paused answers the pause gate: the run is skipped.
 	Paused bool `json:"paused"`
 }
+
+// MaxCauseBytes bounds a Fail state's cause (Step Functions allows 32,768
+// characters).
+const MaxCauseBytes = 32000
 
 // MetricsPublisher publishes datums.
 type MetricsPublisher interface {
@@ -58,8 +83,11 @@ type PublishMetrics struct {
 
 // Handle assembles, publishes and returns the verdict.
 func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOutput, error) {
-	if in.Pause != nil {
+	switch {
+	case in.Pause != nil:
 		return h.gate(ctx, in)
+	case in.Summarize != nil:
+		return h.summarize(in)
 	}
 	rep, err := Assemble(in, now(h.Now)())
 	if err != nil {
@@ -76,13 +104,6 @@ func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOu
 	if out.FailedChecks == nil {
 		out.FailedChecks = []string{}
 	}
-	if !rep.OK {
-		cause, _ := json.Marshal(struct {
-			FailedChecks []string     `json:"failed_checks"`
-			Report       check.Report `json:"report"`
-		}{out.FailedChecks, rep})
-		out.Cause = string(cause)
-	}
 	if h.Log != nil {
 		h.Log.Info("run", "target", rep.Target, "run_id", rep.RunID, "ok", rep.OK, "failed_checks", out.FailedChecks,
 			"duration_ms", rep.DurationMS, "salesforce_calls", rep.SalesforceCalls, "cleanup", rep.Cleanup.Status)
@@ -96,44 +117,53 @@ type caughtBranch struct {
 	Caught *check.StepError `json:"caught"`
 }
 
-// Assemble builds the report of a workflow run from its branches.
+// outOfScope is what a branch emits when the run's scope leaves it out.
+type outOfScope struct {
+	OutOfScope string `json:"out_of_scope"`
+}
+
+// Assemble builds the report of one target's workflow run from its two
+// branches: the AWS checks' results (or their caught error, or out of
+// scope), then the chain.
 func Assemble(in PublishInput, now time.Time) (check.Report, error) {
-	n := len(check.AWSChecks)
-	if len(in.Branches) != n+1 {
-		return check.Report{}, fmt.Errorf("publish metrics: %d branches, want %d (the AWS checks, then the chain)", len(in.Branches), n+1)
+	if len(in.Branches) != 2 {
+		return check.Report{}, fmt.Errorf("publish metrics: %d branches, want 2 (the AWS checks, then the chain)", len(in.Branches))
 	}
 	rep := check.Report{Target: in.Target.Label(), RunID: in.RunID}
-	for i, raw := range in.Branches[:n] {
-		var caught caughtBranch
-		if err := json.Unmarshal(raw, &caught); err == nil && caught.Caught != nil {
-			rep.Checks = append(rep.Checks, check.CaughtResult(caught.Name, caught.Caught))
-			continue
-		}
-		var r check.Result
-		if err := json.Unmarshal(raw, &r); err != nil || r.Name != check.AWSChecks[i] {
-			return check.Report{}, fmt.Errorf("publish metrics: branch %d is not a %s result", i, check.AWSChecks[i])
-		}
-		rep.Checks = append(rep.Checks, r)
+	aws, err := awsResults(in.Branches[0])
+	if err != nil {
+		return check.Report{}, err
 	}
+	rep.Checks = append(rep.Checks, aws...)
+
 	var chain struct {
 		check.Chain
 		CleanupError *check.StepError `json:"cleanup_error"`
+		outOfScope
 	}
-	if err := json.Unmarshal(in.Branches[n], &chain); err != nil {
+	if err := json.Unmarshal(in.Branches[1], &chain); err != nil {
 		return check.Report{}, fmt.Errorf("publish metrics: the chain branch: %w", err)
 	}
-	chain.Complete(chain.CleanupError)
-	for _, name := range check.ChainChecks {
-		for _, r := range chain.Results {
-			if r.Name == name {
-				rep.Checks = append(rep.Checks, r)
-				break
+	switch {
+	case chain.OutOfScope != "":
+		for _, name := range check.ChainChecks {
+			rep.Checks = append(rep.Checks, check.SkippedResult(name, "skipped: out of this run's scope ("+chain.OutOfScope+")"))
+		}
+		rep.Cleanup = check.Cleanup{Status: check.CleanupNotNeeded}
+	default:
+		chain.Complete(chain.CleanupError)
+		for _, name := range check.ChainChecks {
+			for _, r := range chain.Results {
+				if r.Name == name {
+					rep.Checks = append(rep.Checks, r)
+					break
+				}
 			}
 		}
+		rep.Cleanup = *chain.Cleanup
+		rep.SalesforceCalls = chain.Calls
+		rep.StartedAt = chain.StartedAt
 	}
-	rep.Cleanup = *chain.Cleanup
-	rep.SalesforceCalls = chain.Calls
-	rep.StartedAt = chain.StartedAt
 	if rep.StartedAt.IsZero() {
 		rep.StartedAt = now.UTC()
 	}
@@ -142,23 +172,136 @@ func Assemble(in PublishInput, now time.Time) (check.Report, error) {
 	return rep, nil
 }
 
+// awsResults reads the AWS checks' branch: check-config's results, its
+// caught error (every AWS check fails with it), or out of scope.
+func awsResults(raw json.RawMessage) ([]check.Result, error) {
+	var branch struct {
+		CheckConfigOutput
+		caughtBranch
+		outOfScope
+	}
+	if err := json.Unmarshal(raw, &branch); err != nil {
+		return nil, fmt.Errorf("publish metrics: the AWS checks' branch: %w", err)
+	}
+	out := make([]check.Result, 0, len(check.AWSChecks))
+	switch {
+	case branch.Caught != nil:
+		for _, name := range check.AWSChecks {
+			out = append(out, check.CaughtResult(name, branch.Caught))
+		}
+	case branch.OutOfScope != "":
+		for _, name := range check.AWSChecks {
+			out = append(out, check.SkippedResult(name, "skipped: out of this run's scope ("+branch.OutOfScope+")"))
+		}
+	default:
+		if len(branch.Results) != len(check.AWSChecks) {
+			return nil, fmt.Errorf("publish metrics: the AWS checks' branch has %d results, want %d", len(branch.Results), len(check.AWSChecks))
+		}
+		for i, r := range branch.Results {
+			if r.Name != check.AWSChecks[i] {
+				return nil, fmt.Errorf("publish metrics: the AWS checks' result %d is %q, want %s", i, r.Name, check.AWSChecks[i])
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// summarize gathers several targets' outcomes into the fleet report. Their
+// metrics are already published, target by target.
+func (h *PublishMetrics) summarize(in PublishInput) (PublishOutput, error) {
+	at := now(h.Now)().UTC()
+	reports := make([]check.Report, len(in.Summarize))
+	started := at
+	for i, o := range in.Summarize {
+		if o.Report.Checks == nil {
+			return PublishOutput{}, fmt.Errorf("publish metrics: summarize[%d] has no report", i)
+		}
+		reports[i] = o.Report
+		if !o.Report.StartedAt.IsZero() && o.Report.StartedAt.Before(started) {
+			started = o.Report.StartedAt
+		}
+	}
+	fleet := check.NewFleet(in.RunID, started, at.Sub(started), reports)
+	out := PublishOutput{OK: fleet.OK, FailedChecks: []string{}, Output: fleet}
+	if !fleet.OK {
+		out.Cause = FleetCause(fleet)
+	}
+	if h.Log != nil {
+		h.Log.Info("fleet", "run_id", fleet.RunID, "ok", fleet.OK, "targets", len(fleet.Targets),
+			"failed_targets", fleet.FailedTargets(), "salesforce_calls", fleet.SalesforceCalls)
+	}
+	return out, nil
+}
+
+// FleetCause is the ChecksFailed cause of a failed fleet run, within
+// MaxCauseBytes: the whole fleet if it fits, else only the failed targets'
+// reports, else their names and failed checks only ("truncated": true).
+func FleetCause(f check.Fleet) string {
+	type cause struct {
+		OK            bool                `json:"ok"`
+		FailedTargets []string            `json:"failed_targets"`
+		Fleet         *check.Fleet        `json:"fleet,omitempty"`
+		FailedChecks  map[string][]string `json:"failed_checks,omitempty"`
+		Truncated     bool                `json:"truncated,omitempty"`
+	}
+	c := cause{FailedTargets: f.FailedTargets(), Fleet: &f}
+	if b, _ := json.Marshal(c); len(b) <= MaxCauseBytes {
+		return string(b)
+	}
+	failed := f
+	failed.Targets = nil
+	for _, r := range f.Targets {
+		if !r.OK {
+			failed.Targets = append(failed.Targets, r)
+		}
+	}
+	c.Fleet, c.Truncated = &failed, true
+	if b, _ := json.Marshal(c); len(b) <= MaxCauseBytes {
+		return string(b)
+	}
+	c.Fleet, c.FailedChecks = nil, map[string][]string{}
+	for _, r := range f.Targets {
+		if !r.OK {
+			c.FailedChecks[r.Target] = r.FailedChecks()
+		}
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
 // gate answers the workflow's pause gate. A value that does not parse, or a
-// pause that expired, lets the run go on.
+// pause that expired, lets the run go on. While paused it publishes Paused
+// for every target and answers with their skipped reports.
 func (h *PublishMetrics) gate(ctx context.Context, in PublishInput) (PublishOutput, error) {
 	at := now(h.Now)()
+	targets := in.Targets
+	if len(targets) == 0 {
+		targets = []check.Target{in.Target}
+	}
 	st, err := pause.Parse(*in.Pause)
 	if err != nil || !st.Active(at) {
 		if h.Log != nil {
-			h.Log.Info("pause gate: running", "target", in.Target.Label(), "switch", st.String(), "error", err)
+			h.Log.Info("pause gate: running", "targets", len(targets), "switch", st.String(), "error", err)
 		}
 		return PublishOutput{Paused: false, FailedChecks: []string{}}, nil
 	}
-	rep := check.SkippedReport(in.Target, in.RunID, at, "skipped: sfprobe is "+st.String())
-	if err := h.Publisher.Publish(ctx, metrics.PausedDatums(rep.Target, at)); err != nil {
+	reports := make([]check.Report, len(targets))
+	var datums []types.MetricDatum
+	for i, t := range targets {
+		reports[i] = check.SkippedReport(t, in.RunID, at, "skipped: sfprobe is "+st.String())
+		datums = append(datums, metrics.PausedDatums(reports[i].Target, at)...)
+	}
+	if err := h.Publisher.Publish(ctx, datums); err != nil {
 		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: err.Error()}
 	}
 	if h.Log != nil {
-		h.Log.Info("pause gate: paused", "target", rep.Target, "run_id", rep.RunID, "switch", st.String())
+		h.Log.Info("pause gate: paused", "targets", len(targets), "run_id", in.RunID, "switch", st.String())
 	}
-	return PublishOutput{OK: true, Paused: true, FailedChecks: []string{}, Report: rep}, nil
+	out := PublishOutput{OK: true, Paused: true, FailedChecks: []string{}, Report: reports[0], Output: reports[0]}
+	if len(reports) > 1 {
+		out.Report = check.Report{}
+		out.Output = check.NewFleet(in.RunID, at, 0, reports)
+	}
+	return out, nil
 }

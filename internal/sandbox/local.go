@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -71,6 +73,16 @@ type Options struct {
 	// Lambda Runtime Interface Emulator instead of in-process, so the
 	// binaries CDK ships are the ones that answer.
 	Binaries string
+	// Credentials, when set, are the API user's password and security
+	// token and the Connected App's keys: the secret holds them and the
+	// simulated org accepts them (Username stays the default when empty).
+	Credentials *sim.Credentials
+	// AuthToken is the cached OAuth token the secret starts with (default
+	// none); the org never issued it, so the first call refreshes it.
+	AuthToken string
+	// Logs, when set, receives every log line of sfprobe's functions (JSON)
+	// and, with Binaries, everything the emulators and bootstraps print.
+	Logs io.Writer
 }
 
 // Sandbox is a provisioned local AWS with a simulated sfInvokeAPI and
@@ -192,6 +204,7 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	}
 
 	org, fx := sim.NewDefaultOrg()
+	useCredentials(org, &fx, s.opts.Credentials, s.opts.AuthToken)
 	secret := fx.SecretString
 	if fault[FaultSecretMissingKey] {
 		if secret, err = withoutKey(secret, "AccessToken"); err != nil {
@@ -263,15 +276,13 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 		return err
 	}
 
+	targets, err := json.Marshal([]check.Target{s.Target})
+	if err != nil {
+		return err
+	}
 	subs := map[string]string{
 		workflow.PauseParameterName: PauseParameter,
-		workflow.TargetFunction:     s.Target.Function,
-		workflow.TestPhone:          s.Target.Phone,
-		workflow.TestFields:         s.Target.Fields,
-		workflow.SecretArn:          s.Target.SecretARN,
-		workflow.KmsKeyArn:          s.Target.KMSKeyARN,
-		workflow.ConnectInstanceArn: s.Target.ConnectInstanceARN,
-		workflow.TargetName:         s.Target.Name,
+		workflow.DefaultTargets:     string(targets),
 	}
 	for _, f := range workflow.Functions {
 		subs[f.Key] = s.aws.FunctionARN(FunctionPrefix + f.Name)
@@ -321,11 +332,12 @@ func (s *Sandbox) serveFunctions() {
 		IAM:            iam.NewFromConfig(s.cfg),
 	})
 	opts := []check.Option{check.WithCallTimeout(s.functionTimeout() + sfinvoke.DefaultCallTimeout - 6*time.Second)}
+	log := functionLogger(s.opts.Logs)
 	fns := map[string]lambda.Handler{
-		"check-config":     lambda.NewHandler((&handler.CheckConfig{Deps: deps, Opts: opts}).Handle),
-		"check-salesforce": lambda.NewHandler((&handler.CheckSalesforce{Deps: deps, Opts: opts}).Handle),
-		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases}).Handle),
-		"publish-metrics":  lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewPublisher(s.cw, s.opts.Namespace)}).Handle),
+		"check-config":     lambda.NewHandler((&handler.CheckConfig{Deps: deps, Opts: opts, Log: log("check-config")}).Handle),
+		"check-salesforce": lambda.NewHandler((&handler.CheckSalesforce{Deps: deps, Opts: opts, Log: log("check-salesforce")}).Handle),
+		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
+		"publish-metrics":  lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewPublisher(s.cw, s.opts.Namespace), Log: log("publish-metrics")}).Handle),
 	}
 	for _, f := range workflow.Functions {
 		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))
@@ -340,9 +352,10 @@ func (s *Sandbox) serveBinaries(ctx context.Context) error {
 		workflow.EnvMetricNamespace+"="+s.opts.Namespace,
 		workflow.EnvCallTimeout+"="+(s.functionTimeout()+sfinvoke.DefaultCallTimeout-6*time.Second).String(),
 		fmt.Sprintf("%s=%t", workflow.EnvKeepCases, s.opts.KeepCases))
+	logs := lockedWriter(s.opts.Logs)
 	for _, f := range workflow.Functions {
 		name := FunctionPrefix + f.Name
-		r, err := StartRIE(ctx, filepath.Join(s.opts.Binaries, f.Name, "bootstrap"), append(env, "AWS_LAMBDA_FUNCTION_NAME="+name))
+		r, err := startRIE(ctx, filepath.Join(s.opts.Binaries, f.Name, "bootstrap"), append(env, "AWS_LAMBDA_FUNCTION_NAME="+name), logs)
 		if err != nil {
 			for _, started := range s.RIEs {
 				_ = started.Stop()

@@ -23,20 +23,31 @@ const (
 	CheckSalesforceFunctionArn = "CheckSalesforceFunctionArn"
 	CleanupFunctionArn         = "CleanupFunctionArn"
 	PublishMetricsFunctionArn  = "PublishMetricsFunctionArn"
-	TargetFunction             = "TargetFunction"
-	TestPhone                  = "TestPhone"
-	TestFields                 = "TestFields"
-	SecretArn                  = "SecretArn"
-	KmsKeyArn                  = "KmsKeyArn"
-	ConnectInstanceArn         = "ConnectInstanceArn"
-	TargetName                 = "TargetName"
 	PauseParameterName         = "PauseParameterName"
+	// DefaultTargets is the JSON array of the targets a run without
+	// "target" or "targets" in its input probes (the scheduled runs); its
+	// value is that array's JSON text (see Escape).
+	DefaultTargets = "DefaultTargets"
 )
+
+// The execution input's optional "scope" values: which checks a run makes.
+const (
+	ScopeAll        = "all"
+	ScopeSalesforce = "salesforce"
+	ScopeAWS        = "aws"
+)
+
+// MaxConcurrency is how many targets the workflow's Map state probes at
+// once.
+const MaxConcurrency = 25
 
 // The error names the definition's Fail states raise.
 const (
 	ErrChecksFailed = "ChecksFailed"
 	ErrRunBroken    = "RunBroken"
+	// ErrBadInput ends a run whose execution input is wrong (an unknown
+	// scope, an empty targets list) before anything is probed.
+	ErrBadInput = "BadInput"
 )
 
 // TransientErrors are the only errors the definition retries.
@@ -98,7 +109,14 @@ func Render(subs map[string]string) (string, error) {
 		return "", fmt.Errorf("workflow substitutions: missing [%s], unknown [%s]", strings.Join(missing, ", "), strings.Join(unknown, ", "))
 	}
 	return placeholder.ReplaceAllStringFunc(definition, func(m string) string {
-		q, _ := json.Marshal(subs[placeholder.FindStringSubmatch(m)[1]])
-		return string(q[1 : len(q)-1])
+		return Escape(subs[placeholder.FindStringSubmatch(m)[1]])
 	}), nil
+}
+
+// Escape returns v escaped for a JSON string, as every placeholder stands
+// inside one. CloudFormation substitutes values as they are: a value that
+// holds quotes (DefaultTargets) must be passed to it escaped.
+func Escape(v string) string {
+	q, _ := json.Marshal(v)
+	return string(q[1 : len(q)-1])
 }

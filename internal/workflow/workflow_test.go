@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -27,29 +28,48 @@ func TestDefinitionIsValid(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	assert.Equal(t, []string{
-		CheckConfigFunctionArn, CheckSalesforceFunctionArn, CleanupFunctionArn, ConnectInstanceArn, KmsKeyArn,
-		PauseParameterName, PublishMetricsFunctionArn, SecretArn, TargetFunction, TargetName, TestFields, TestPhone,
+		CheckConfigFunctionArn, CheckSalesforceFunctionArn, CleanupFunctionArn, DefaultTargets,
+		PauseParameterName, PublishMetricsFunctionArn,
 	}, Keys())
 }
 
 func TestRenderErrors(t *testing.T) {
 	s := subs()
-	delete(s, TestPhone)
+	delete(s, DefaultTargets)
 	s["Bogus"] = "x"
 	_, err := Render(s)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "missing [TestPhone]")
+	assert.Contains(t, err.Error(), "missing [DefaultTargets]")
 	assert.Contains(t, err.Error(), "unknown [Bogus]")
 }
 
-func TestRenderEscapes(t *testing.T) {
+func TestRenderEscapesDefaultTargets(t *testing.T) {
 	s := subs()
-	s[TestFields] = `Id, "Name"\`
+	targets := `[{"function":"sfInvokeAPI","phone":"+441122334455","fields":"Id, \"Name\"\\"}]`
+	s[DefaultTargets] = targets
 	out, err := Render(s)
 	require.NoError(t, err)
-	var doc map[string]any
+	var doc struct {
+		States map[string]struct {
+			Parameters map[string]any
+		}
+	}
 	require.NoError(t, json.Unmarshal([]byte(out), &doc), "a value with quotes must keep the document JSON")
-	assert.Contains(t, out, `Id, \"Name\"\\`)
+	encoded, ok := doc.States["DefaultTargets"].Parameters["encoded"].(string)
+	require.True(t, ok, "DefaultTargets carries the targets as a string")
+	assert.Equal(t, targets, encoded, "States.StringToJson must get back exactly the array")
+	assert.Equal(t, `[{\"function\"`, Escape(`[{"function"`))
+}
+
+func TestScopesAndErrorsMatchTheDefinition(t *testing.T) {
+	def := Definition()
+	for _, scope := range []string{ScopeAll, ScopeSalesforce, ScopeAWS} {
+		assert.Contains(t, def, `"StringEquals": "`+scope+`"`, "scope %q", scope)
+	}
+	for _, e := range []string{ErrChecksFailed, ErrRunBroken, ErrBadInput} {
+		assert.Contains(t, def, `"Error": "`+e+`"`)
+	}
+	assert.Contains(t, def, fmt.Sprintf(`"MaxConcurrency": %d`, MaxConcurrency))
 }
 
 func TestValidateFindsProblems(t *testing.T) {
@@ -81,13 +101,17 @@ func TestEveryTaskRetriesOnlyTransientAndCatches(t *testing.T) {
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal([]byte(Definition()), &doc))
 	var tasks int
-	var walk func(states map[string]any)
-	walk = func(states map[string]any) {
+	var walk func(states map[string]any, inMap bool)
+	walk = func(states map[string]any, inMap bool) {
 		for name, v := range states {
 			s := v.(map[string]any)
 			if s["Type"] == "Task" {
 				tasks++
-				assert.NotEmpty(t, s["Catch"], "task %s must catch so every outcome reaches PublishMetrics", name)
+				if !inMap {
+					// A task at the top of a Map iteration fails the Map, whose
+					// Catch ends the run as RunBroken.
+					assert.NotEmpty(t, s["Catch"], "task %s must catch so every outcome reaches PublishMetrics", name)
+				}
 				assert.NotEmpty(t, s["Retry"], "task %s must retry transient errors", name)
 				params := s["Parameters"].(map[string]any)
 				if s["Resource"] == "arn:aws:states:::lambda:invoke" {
@@ -96,11 +120,15 @@ func TestEveryTaskRetriesOnlyTransientAndCatches(t *testing.T) {
 			}
 			if bs, ok := s["Branches"].([]any); ok {
 				for _, b := range bs {
-					walk(b.(map[string]any)["States"].(map[string]any))
+					walk(b.(map[string]any)["States"].(map[string]any), false)
 				}
+			}
+			if p, ok := s["ItemProcessor"].(map[string]any); ok {
+				assert.NotEmpty(t, s["Catch"], "map %s must catch", name)
+				walk(p["States"].(map[string]any), true)
 			}
 		}
 	}
-	walk(doc["States"].(map[string]any))
-	assert.Equal(t, 12, tasks, "the pause switch's read and gate, 4 config checks, 4 chain steps, cleanup, publish")
+	walk(doc["States"].(map[string]any), false)
+	assert.Equal(t, 10, tasks, "the pause switch's read and gate, the AWS checks, 4 chain steps, cleanup, publish, summarize")
 }
