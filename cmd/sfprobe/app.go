@@ -44,6 +44,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
 		{"run", "run the checks directly against a deployed sfInvokeAPI (post-deploy smoke test, laptop runbook)", runCmd},
 		{"local", "run the deployed workflow end to end on a local AWS (moto) against a simulated sfInvokeAPI", localCmd},
 		{"start", "start the deployed workflow, wait, print its report (post-deploy smoke test)", startCmd},
+		{"cleanup", "close and delete the test Cases that crashed runs left in Salesforce (--dry-run lists them)", cleanupCmd},
 		{"pause", "pause the scheduled runs (skip every check, no paging) with a reason and an expiry", pauseCmd},
 		{"resume", "resume the scheduled runs", resumeCmd},
 		{"explain", "print the runbook section for a failure class, CHECK/CLASS or alarm", explainCmd},

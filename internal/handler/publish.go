@@ -54,8 +54,9 @@ type PublishOutput struct {
 	// check.Report for one target, a check.Fleet for several.
 	Output any `json:"output,omitempty"`
 	// Cause is the ChecksFailed cause of Summarize, a JSON string:
-	// {"ok": false, "failed_targets": [...], "fleet": {...}}.
-	Cause string `json:"cause,omitempty"`
+	// {"ok": false, "failed_targets": [...], "fleet": {...}}; empty
+	// otherwise (but present: the workflow's ResultSelector reads it).
+	Cause string `json:"cause"`
 	// Paused answers the pause gate: the run is skipped.
 	Paused bool `json:"paused"`
 }

@@ -45,6 +45,11 @@ type RIE struct {
 // StartRIE starts bootstrap under aws-lambda-rie on free loopback ports with
 // env (plus a Lambda-like environment) and waits until it answers.
 func StartRIE(ctx context.Context, bootstrap string, env []string) (*RIE, error) {
+	return startRIE(ctx, bootstrap, env, nil)
+}
+
+// startRIE is StartRIE that also copies the output to logs, when not nil.
+func startRIE(ctx context.Context, bootstrap string, env []string, logs io.Writer) (*RIE, error) {
 	rie, err := exec.LookPath("aws-lambda-rie")
 	if err != nil {
 		return nil, ErrRIENotFound
@@ -69,7 +74,11 @@ func StartRIE(ctx context.Context, bootstrap string, env []string) (*RIE, error)
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 		"_LAMBDA_SERVER_PORT=" + strconv.Itoa(apiPort),
 	}, env...)
-	r.cmd.Stdout, r.cmd.Stderr = &syncWriter{mu: &r.logMu, w: &r.log}, &syncWriter{mu: &r.logMu, w: &r.log}
+	var out io.Writer = &r.log
+	if logs != nil {
+		out = io.MultiWriter(&r.log, logs)
+	}
+	r.cmd.Stdout, r.cmd.Stderr = &syncWriter{mu: &r.logMu, w: out}, &syncWriter{mu: &r.logMu, w: out}
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := r.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start aws-lambda-rie: %w", err)

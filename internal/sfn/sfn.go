@@ -56,7 +56,12 @@ var (
 
 // Input is the workflow's execution input.
 type Input struct {
-	Target *check.Target `json:"target,omitempty"`
+	// Target is the one target to probe; Targets several (the workflow fans
+	// out over them). Neither: the stack's default targets.
+	Target  *check.Target  `json:"target,omitempty"`
+	Targets []check.Target `json:"targets,omitempty"`
+	// Scope is "all" (empty), "salesforce" or "aws": which checks to run.
+	Scope string `json:"scope,omitempty"`
 }
 
 // Outcome is how an execution ended.
@@ -66,9 +71,11 @@ type Outcome struct {
 	Status string
 	// Error and Cause are the failure's, when the execution failed.
 	Error, Cause string
-	// Report is the run's report; nil when the workflow broke before
-	// PublishMetrics (Error RunBroken, a timeout, an abort).
+	// Report is the run's report for one target, Fleet for several; both
+	// nil when the workflow broke before PublishMetrics (Error RunBroken or
+	// BadInput, a timeout, an abort).
 	Report *check.Report
+	Fleet  *check.Fleet
 	// FailedState is the state whose failure ended the execution, from the
 	// history, when known.
 	FailedState string
@@ -126,7 +133,7 @@ func RunSync(ctx context.Context, api SyncExecutionStarter, stateMachineARN, nam
 		Error:        aws.ToString(out.Error),
 		Cause:        aws.ToString(out.Cause),
 	}
-	o.Report = reportFrom(o.Status, aws.ToString(out.Output), o.Error, o.Cause)
+	o.readReport(aws.ToString(out.Output))
 	return o, nil
 }
 
@@ -175,7 +182,7 @@ func (w *Waiter) Wait(ctx context.Context, executionARN string) (Outcome, error)
 				Cause:        aws.ToString(d.Cause),
 				FailedState:  failedState,
 			}
-			o.Report = reportFrom(o.Status, aws.ToString(d.Output), o.Error, o.Cause)
+			o.readReport(aws.ToString(d.Output))
 			return o, nil
 		}
 		select {
@@ -243,28 +250,63 @@ func event(e types.HistoryEvent) (Event, string) {
 	return Event{}, ""
 }
 
-// reportFrom reads the report from a successful output or a ChecksFailed cause.
-func reportFrom(status, output, errName, cause string) *check.Report {
+// Passed reports whether the execution succeeded with an OK report or
+// fleet.
+func (o Outcome) Passed() bool {
+	if o.Status != string(types.ExecutionStatusSucceeded) {
+		return false
+	}
+	switch {
+	case o.Fleet != nil:
+		return o.Fleet.OK
+	case o.Report != nil:
+		return o.Report.OK
+	}
+	return false
+}
+
+// readReport reads the report or the fleet from a successful output or a
+// ChecksFailed cause: {"failed_checks", "report"} for one target,
+// {"failed_targets", "fleet"} for several.
+func (o *Outcome) readReport(output string) {
 	var raw string
 	switch {
-	case status == string(types.ExecutionStatusSucceeded):
+	case o.Status == string(types.ExecutionStatusSucceeded):
 		raw = output
-	case errName == workflow.ErrChecksFailed:
+	case o.Error == workflow.ErrChecksFailed:
 		var c struct {
 			Report json.RawMessage `json:"report"`
+			Fleet  json.RawMessage `json:"fleet"`
 		}
-		if json.Unmarshal([]byte(cause), &c) != nil {
-			return nil
+		if json.Unmarshal([]byte(o.Cause), &c) != nil {
+			return
 		}
 		raw = string(c.Report)
+		if len(c.Fleet) > 0 {
+			raw = string(c.Fleet)
+		}
 	default:
-		return nil
+		return
 	}
-	var r check.Report
-	if err := json.Unmarshal([]byte(raw), &r); err != nil || r.Checks == nil {
-		return nil
+	var probe struct {
+		Targets json.RawMessage `json:"targets"`
+		Checks  json.RawMessage `json:"checks"`
 	}
-	return &r
+	if json.Unmarshal([]byte(raw), &probe) != nil {
+		return
+	}
+	switch {
+	case len(probe.Targets) > 0:
+		var f check.Fleet
+		if json.Unmarshal([]byte(raw), &f) == nil && f.Targets != nil {
+			o.Fleet = &f
+		}
+	case len(probe.Checks) > 0:
+		var r check.Report
+		if json.Unmarshal([]byte(raw), &r) == nil && r.Checks != nil {
+			o.Report = &r
+		}
+	}
 }
 
 // ConsoleURL is the AWS console page of an execution.

@@ -39,18 +39,11 @@ func NewDefaultOrg() (*Org, DefaultFixture) {
 	org := NewOrg()
 	org.SetCredentials(creds)
 	id := org.AddContact(Contact{ID: DefaultContactID, Name: "Jim Smith", Phone: DefaultPhone})
-	secret := pyDumps(newDict(
-		"Password", creds.Password,
-		"AccessToken", creds.SecurityToken,
-		"ConsumerKey", creds.ConsumerKey,
-		"ConsumerSecret", creds.ConsumerSecret,
-		"AuthToken", "",
-	))
 	return org, DefaultFixture{
 		ContactID:    id,
 		Phone:        DefaultPhone,
 		Credentials:  creds,
-		SecretString: string(secret),
+		SecretString: SecretString(creds, ""),
 		Env: map[string]string{
 			"SF_HOST":              DefaultHost,
 			"SF_VERSION":           DefaultVersion,
@@ -59,4 +52,18 @@ func NewDefaultOrg() (*Org, DefaultFixture) {
 			"SF_ADAPTER_NAMESPACE": DefaultNamespace,
 		},
 	}
+}
+
+// SecretString is the credentials secret holding c and the cached OAuth
+// token authToken, as sfInvokeAPI writes it back (json.dumps):
+// {"Password", "AccessToken" (the security token), "ConsumerKey",
+// "ConsumerSecret", "AuthToken"}.
+func SecretString(c Credentials, authToken string) string {
+	return string(pyDumps(newDict(
+		"Password", c.Password,
+		"AccessToken", c.SecurityToken,
+		"ConsumerKey", c.ConsumerKey,
+		"ConsumerSecret", c.ConsumerSecret,
+		"AuthToken", authToken,
+	)))
 }
