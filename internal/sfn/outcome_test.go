@@ -1,0 +1,59 @@
+package sfn
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestOutcomeReadsReportOrFleet(t *testing.T) {
+	const report = `{"ok": false, "target": "eu", "run_id": "exec-0", "checks": [{"name": "PhoneLookup", "status": "fail", "error_class": "auth"}], "cleanup": {"status": "not-needed"}}`
+	const passed = `{"ok": true, "target": "eu", "run_id": "exec-0", "checks": [{"name": "PhoneLookup", "status": "pass"}], "cleanup": {"status": "deleted"}}`
+	fleet := `{"ok": false, "run_id": "exec", "salesforce_calls": 5, "targets": [` + passed + `,` + report + `]}`
+	tests := []struct {
+		name       string
+		status     string
+		errName    string
+		cause      string
+		output     string
+		wantReport bool
+		wantFleet  bool
+		wantPassed bool
+	}{
+		{name: "one target passed", status: "SUCCEEDED", output: passed, wantReport: true, wantPassed: true},
+		{name: "several targets passed", status: "SUCCEEDED", output: `{"ok": true, "run_id": "exec", "targets": [` + passed + `]}`, wantFleet: true, wantPassed: true},
+		{name: "paused fleet", status: "SUCCEEDED", output: `{"ok": true, "targets": []}`, wantFleet: true, wantPassed: true},
+		{name: "one target failed", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_checks": ["PhoneLookup"], "report": ` + report + `}`, wantReport: true},
+		{name: "several targets failed", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "fleet": ` + fleet + `}`, wantFleet: true},
+		{name: "cause truncated to names", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "failed_checks": {"eu": ["PhoneLookup"]}, "truncated": true}`},
+		{name: "run broken", status: "FAILED", errName: "RunBroken", cause: `{"Error": "States.Timeout"}`},
+		{name: "bad input", status: "FAILED", errName: "BadInput", cause: `scope: want "all", "salesforce" or "aws"`},
+		{name: "output not JSON", status: "SUCCEEDED", output: `{`},
+		{name: "output without checks", status: "SUCCEEDED", output: `{"ok": true}`},
+		{name: "timed out", status: "TIMED_OUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := Outcome{Status: tt.status, Error: tt.errName, Cause: tt.cause}
+			o.readReport(tt.output)
+			assert.Equal(t, tt.wantReport, o.Report != nil, "report")
+			assert.Equal(t, tt.wantFleet, o.Fleet != nil, "fleet")
+			assert.Equal(t, tt.wantPassed, o.Passed())
+		})
+	}
+}
+
+func TestConsoleURL(t *testing.T) {
+	tests := []struct {
+		give, want string
+	}{
+		{"arn:aws:states:eu-west-2:123456789012:execution:sfprobe:start-1",
+			"https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/v2/executions/details/arn:aws:states:eu-west-2:123456789012:execution:sfprobe:start-1"},
+		{"arn:aws-cn:states:cn-north-1:123456789012:execution:sfprobe:x",
+			"https://cn-north-1.console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/arn:aws-cn:states:cn-north-1:123456789012:execution:sfprobe:x"},
+		{"not an arn", ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, ConsoleURL(tt.give), tt.give)
+	}
+}
