@@ -28,15 +28,21 @@ func main() {
 	if err != nil {
 		log.Fatalf("check-config: %v", err)
 	}
-	h := &handler.CheckConfig{
-		Deps: check.DepsFrom(check.Clients{
-			Lambda:         awslambda.NewFromConfig(cfg),
-			SecretsManager: secretsmanager.NewFromConfig(cfg),
-			KMS:            kms.NewFromConfig(cfg),
+	// A target in another region (a targets file) gets that region's
+	// clients; IAM is global.
+	deps := func(region string) check.Deps {
+		return check.DepsFrom(check.Clients{
+			Lambda:         awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.Region = region }),
+			SecretsManager: secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region = region }),
+			KMS:            kms.NewFromConfig(cfg, func(o *kms.Options) { o.Region = region }),
 			IAM:            iam.NewFromConfig(cfg),
-		}),
-		Opts: conf.CheckOptions(),
-		Log:  handler.Logger(),
+		})
+	}
+	h := &handler.CheckConfig{
+		Deps:    deps(cfg.Region),
+		Regions: handler.NewRegions(cfg.Region, deps),
+		Opts:    conf.CheckOptions(),
+		Log:     handler.Logger(),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

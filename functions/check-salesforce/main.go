@@ -26,10 +26,14 @@ func main() {
 	if err != nil {
 		log.Fatalf("check-salesforce: %v", err)
 	}
+	deps := func(region string) check.Deps {
+		return check.DepsFrom(check.Clients{Lambda: awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.Region = region })})
+	}
 	h := &handler.CheckSalesforce{
-		Deps: check.DepsFrom(check.Clients{Lambda: awslambda.NewFromConfig(cfg)}),
-		Opts: conf.CheckOptions(),
-		Log:  handler.Logger(),
+		Deps:    deps(cfg.Region),
+		Regions: handler.NewRegions(cfg.Region, deps),
+		Opts:    conf.CheckOptions(),
+		Log:     handler.Logger(),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

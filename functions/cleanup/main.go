@@ -25,8 +25,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("cleanup: %v", err)
 	}
+	deps := func(region string) check.Deps {
+		return check.DepsFrom(check.Clients{Lambda: awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.Region = region })})
+	}
 	h := &handler.Cleanup{
-		Deps:      check.DepsFrom(check.Clients{Lambda: awslambda.NewFromConfig(cfg)}),
+		Deps:      deps(cfg.Region),
+		Regions:   handler.NewRegions(cfg.Region, deps),
 		Opts:      conf.CheckOptions(),
 		KeepCases: conf.KeepCases,
 		Log:       handler.Logger(),

@@ -30,9 +30,12 @@ type CheckConfigOutput struct {
 // CheckConfig runs the AWS-side checks (TargetConfig, SecretAccess, KmsKey,
 // ConnectAccess) in one invocation: they share the function's discovery.
 type CheckConfig struct {
-	Deps check.Deps
-	Opts []check.Option
-	Log  *slog.Logger
+	// Deps are the clients of the function's own region; Regions, when
+	// set, those of a target in another region.
+	Deps    check.Deps
+	Regions *Regions
+	Opts    []check.Option
+	Log     *slog.Logger
 }
 
 // Handle runs the named checks concurrently. Assertion failures are
@@ -60,7 +63,7 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckCon
 		}
 		return out, nil
 	}
-	out.Results = check.RunAWSChecks(ctx, h.Deps, in.Checks, in.Target, h.Opts...)
+	out.Results = check.RunAWSChecks(ctx, depsFor(h.Deps, h.Regions, in.Target), in.Checks, in.Target, h.Opts...)
 	var retry *failure.TransientError
 	for _, res := range out.Results {
 		logResult(h.Log, in.Target, res)
@@ -87,10 +90,13 @@ type ChainInput struct {
 
 // CheckSalesforce runs one step of the Salesforce chain.
 type CheckSalesforce struct {
-	Deps check.Deps
-	Opts []check.Option
-	Log  *slog.Logger
-	Now  func() time.Time
+	// Deps are the clients of the function's own region; Regions, when
+	// set, those of a target in another region.
+	Deps    check.Deps
+	Regions *Regions
+	Opts    []check.Option
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Handle runs the step and returns the chain with its result appended.
@@ -108,7 +114,7 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 		return c, nil
 	}
 	// Step Functions' Retry repeats the step: no retries in the Lambda.
-	res := check.Step(ctx, h.Deps, in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0)})...)
+	res := check.Step(ctx, depsFor(h.Deps, h.Regions, c.Target), in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0)})...)
 	logResult(h.Log, c.Target, res)
 	if res.Failed() && check.RetrySafe(in.Check, res.ErrorClass) {
 		// The workflow retries with the original input: nothing of this
@@ -121,8 +127,11 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 // Cleanup completes the chain: skipped or caught steps, then the test
 // case's close and delete.
 type Cleanup struct {
-	Deps check.Deps
-	Opts []check.Option
+	// Deps are the clients of the function's own region; Regions, when
+	// set, those of a target in another region.
+	Deps    check.Deps
+	Regions *Regions
+	Opts    []check.Option
 	// KeepCases keeps closed test cases (the stack's keepCases prop).
 	KeepCases bool
 	Log       *slog.Logger
@@ -132,7 +141,7 @@ type Cleanup struct {
 func (h *Cleanup) Handle(ctx context.Context, in ChainInput) (check.Chain, error) {
 	c := in.Chain
 	c.Target.KeepCases = c.Target.KeepCases || h.KeepCases
-	check.Finish(ctx, h.Deps, &c, h.Opts...)
+	check.Finish(ctx, depsFor(h.Deps, h.Regions, c.Target), &c, h.Opts...)
 	c.Error = nil
 	if h.Log != nil && c.Cleanup != nil {
 		h.Log.Info("cleanup", "target", c.Target.Label(), "status", c.Cleanup.Status, "case_id", c.Cleanup.CaseID, "error_class", c.Cleanup.ErrorClass)
