@@ -360,19 +360,25 @@ func (s *session) simulate(ctx context.Context, secretARN, keyARN string) (strin
 	if role == "" {
 		return "role permission simulation skipped: the function reports no role", nil
 	}
+	type probe struct {
+		actions  []string
+		resource string
+		policy   *string
+	}
+	probes := []probe{{[]string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretARN, nil}}
+	// A key's permissions come from its key policy: without it the simulation
+	// would see only the role's own policies and could report a false deny.
+	var note string
 	var keyPolicy *string
 	if s.deps.KeyPolicies != nil {
 		if out, err := s.deps.KeyPolicies.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyARN)}); err == nil {
 			keyPolicy = out.Policy
 		}
 	}
-	probes := []struct {
-		actions  []string
-		resource string
-		policy   *string
-	}{
-		{[]string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretARN, nil},
-		{[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keyARN, keyPolicy},
+	if keyPolicy != nil {
+		probes = append(probes, probe{[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keyARN, keyPolicy})
+	} else {
+		note = "the key's permissions were not simulated: its key policy is unreadable (grant sfprobe kms:GetKeyPolicy on the key)"
 	}
 	var denied []string
 	for _, p := range probes {
@@ -401,7 +407,7 @@ func (s *session) simulate(ctx context.Context, secretARN, keyARN string) (strin
 		sort.Strings(denied)
 		return "", failure.New(failure.Permission, "role %s is denied %s", role, strings.Join(denied, ", "))
 	}
-	return "", nil
+	return note, nil
 }
 
 // policyDoc is the part of a Lambda resource policy the check reads.
