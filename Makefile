@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-FUNCTIONS := check-config check-salesforce cleanup publish-metrics
+FUNCTIONS := check-config check-salesforce cleanup publish-metrics deploy-gate
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w'
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 GOBIN ?= $(shell go env GOPATH)/bin
@@ -18,7 +18,7 @@ help: ## list the targets
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: $(FUNCTIONS:%=build-%) ## build every Lambda: dist/<function>/bootstrap (linux/arm64)
+build: $(FUNCTIONS:%=build-%) ## build every Lambda: dist/<function>/bootstrap (linux/arm64), the deploy gate's too
 
 build-%:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GOFLAGS_LAMBDA) -o dist/$*/bootstrap ./functions/$*

@@ -38,8 +38,10 @@ type AlarmsProps struct {
 // Alarms are the stack's alarms. Only Paging has an action (the topic);
 // the others feed it or the dashboard.
 type Alarms struct {
+	// Group is the construct holding every alarm.
+	Group constructs.Construct
 	// Metric alarms by kind; FunctionErrors and CheckFailure hold one per
-	// function or check.
+	// function or check. An opt-in kind that is off has none.
 	ByKind map[alarmname.Kind][]awscloudwatch.Alarm
 	Paging awscloudwatch.CompositeAlarm
 }
@@ -59,9 +61,20 @@ func (a *Alarms) All() []awscloudwatch.IAlarm {
 // section (internal/alarmname). The run alarms' period is the schedule's
 // cadence; RunFailure treats missing data as breaching, so a probe that
 // stops running raises it (the dead-man's switch).
+//
+// By default a stack has only the alarms that page (RunFailure,
+// ExecutionsFailed, ExecutionsTimedOut), CleanupFailure (a run that leaves
+// its Case behind still passes), MaintenanceWindow (the paging alarm's
+// suppressor) and Paging: 6 alarm metrics and a composite alarm. The kinds
+// alarmname marks opt-in come with their configuration key.
 func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarms {
 	c := props.Config
 	group := constructs.NewConstruct(scope, jsii.String(id))
+	optIn := map[string]bool{
+		alarmname.OptInDetailedMetrics:  c.DetailedMetrics,
+		alarmname.OptInDiagnosticAlarms: c.DiagnosticAlarms,
+		alarmname.OptInPerCheckAlarms:   c.PerCheckAlarms,
+	}
 	period := awscdk.Duration_Seconds(jsii.Number(c.alarmPeriod().Seconds()))
 	m, n := c.runFailureMOfN()
 	label := c.Label()
@@ -75,7 +88,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			Period:        p,
 		})
 	}
-	out := &Alarms{ByKind: map[alarmname.Kind][]awscloudwatch.Alarm{}}
+	out := &Alarms{Group: group, ByKind: map[alarmname.Kind][]awscloudwatch.Alarm{}}
 	type spec struct {
 		kind      alarmname.Kind
 		cid       string // construct id suffix, for kinds with one alarm per function or check
@@ -88,6 +101,9 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	}
 	add := func(s spec) {
 		info, _ := alarmname.Lookup(s.kind)
+		if info.OptIn != "" && !optIn[info.OptIn] {
+			return
+		}
 		name := c.StackName + "-" + string(s.kind)
 		what := info.Summary
 		if s.detail != "" {
@@ -149,12 +165,10 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	}
 	add(spec{kind: alarmname.CleanupFailure, metric: metric(metricname.CleanupFailure, "Sum", target, period),
 		op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
-	if c.PerCheckAlarms {
-		for _, ch := range props.Checks {
-			dims := map[string]*string{metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch)}
-			add(spec{kind: alarmname.CheckFailure, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),
-				op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
-		}
+	for _, ch := range props.Checks {
+		dims := map[string]*string{metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch)}
+		add(spec{kind: alarmname.CheckFailure, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),
+			op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 	}
 	// In ALARM while a pipeline puts MaintenanceWindow=1 (each minute while
 	// it changes the target): the paging alarm's actions are suppressed.

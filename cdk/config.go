@@ -43,21 +43,44 @@ type Config struct {
 	// Schedule is an EventBridge Scheduler rate(...) or cron(...)
 	// expression, or "off" for no schedule.
 	Schedule string `json:"schedule"`
+	// ConfigSchedule is the cadence of the AWS-side checks (TargetConfig,
+	// SecretAccess, KmsKey, ConnectAccess), which cost Secrets Manager and
+	// KMS requests: a rate(...) or cron(...) expression no more frequent
+	// than Schedule, or "every-run" (also "off": no second schedule) to make
+	// every run check everything. When it differs from Schedule the stack
+	// has two schedules, {"scope":"salesforce"} on Schedule and
+	// {"scope":"aws"} on ConfigSchedule.
+	ConfigSchedule string `json:"configSchedule"`
 	// AlarmPeriodMinutes is the period of the run alarms; default: the
 	// rate's interval. Required with a cron(...) schedule.
 	AlarmPeriodMinutes int `json:"alarmPeriodMinutes"`
 	// AlarmEmail, when set, subscribes an address to the paging topic.
 	AlarmEmail string `json:"alarmEmail"`
+	// TopicKmsKeyArn is an existing customer managed key (or alias) for the
+	// paging topic; empty: the stack creates one ($1 a month). Its key
+	// policy must let cloudwatch.amazonaws.com kms:Decrypt and
+	// kms:GenerateDataKey*.
+	TopicKmsKeyArn string `json:"topicKmsKeyArn"`
 	// WorkflowType is EXPRESS (default, cheap) or STANDARD (90-day history).
 	WorkflowType string `json:"workflowType"`
+	// WorkflowLogLevel is the state machine's logging level: ALL, ERROR
+	// (default: a healthy run writes nothing), FATAL or OFF. Execution data
+	// is never logged.
+	WorkflowLogLevel string `json:"workflowLogLevel"`
+	// Tracing turns on X-Ray tracing of the state machine.
+	Tracing bool `json:"tracing"`
 	// MetricNamespace is the CloudWatch namespace of sfprobe's metrics.
 	MetricNamespace string `json:"metricNamespace"`
 	// KeepCases keeps the closed test Case instead of deleting it.
 	KeepCases bool `json:"keepCases"`
-	// DetailedMetrics publishes CheckLatency per check (8 more metrics).
+	// DetailedMetrics publishes RunDuration and CheckLatency per check (9
+	// more metrics) and adds the RunLatency alarm, which watches RunDuration.
 	DetailedMetrics bool `json:"detailedMetrics"`
 	// PerCheckAlarms adds one CheckFailure alarm per check (8 more alarms).
 	PerCheckAlarms bool `json:"perCheckAlarms"`
+	// DiagnosticAlarms adds the alarms that neither page nor detect what
+	// RunFailure cannot: ExecutionThrottled and one FunctionErrors per function.
+	DiagnosticAlarms bool `json:"diagnosticAlarms"`
 	// RunFailureAlarm is the run-failure alarm's "M/N": M failed or missing
 	// periods out of the last N raise it.
 	RunFailureAlarm string `json:"runFailureAlarm"`
@@ -66,6 +89,9 @@ type Config struct {
 	// LogRetentionDays is the retention of every log group (a value
 	// CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...).
 	LogRetentionDays int `json:"logRetentionDays"`
+	// DeployGate runs the workflow once after each deploy (a CDK trigger)
+	// and fails the deploy when the run fails.
+	DeployGate bool `json:"deployGate"`
 	// AssetRoot holds the prebuilt <function>/bootstrap files (make build).
 	AssetRoot string `json:"assetRoot"`
 }
@@ -79,8 +105,11 @@ const (
 	DefaultTestFields       = "Id, Name" // events.DefaultFields
 	DefaultSchedule         = "rate(5 minutes)"
 	ScheduleOff             = "off"
+	DefaultConfigSchedule   = "rate(15 minutes)"
+	ConfigScheduleEveryRun  = "every-run"
 	WorkflowExpress         = "EXPRESS"
 	WorkflowStandard        = "STANDARD"
+	DefaultWorkflowLogLevel = "ERROR"
 	DefaultRunFailureAlarm  = "2/3"
 	DefaultRunLatencyMs     = 20000
 	DefaultLogRetentionDays = 30
@@ -97,7 +126,9 @@ func DefaultConfig() Config {
 		StackName:        DefaultStackName,
 		TestFields:       DefaultTestFields,
 		Schedule:         DefaultSchedule,
+		ConfigSchedule:   DefaultConfigSchedule,
 		WorkflowType:     WorkflowExpress,
+		WorkflowLogLevel: DefaultWorkflowLogLevel,
 		MetricNamespace:  metricname.DefaultNamespace,
 		RunFailureAlarm:  DefaultRunFailureAlarm,
 		RunLatencyMs:     DefaultRunLatencyMs,
@@ -326,6 +357,7 @@ func (c Config) Validate() error {
 
 	period, err := c.scheduleInterval()
 	add(err)
+	add(c.validateConfigSchedule())
 	if c.AlarmPeriodMinutes < 0 || c.AlarmPeriodMinutes > 1440 {
 		bad("alarmPeriodMinutes", "%d: want 1 to 1440 minutes", c.AlarmPeriodMinutes)
 	} else if err == nil && period == 0 && c.AlarmPeriodMinutes == 0 && c.Schedule != ScheduleOff {
@@ -336,6 +368,14 @@ func (c Config) Validate() error {
 	}
 	if c.WorkflowType != WorkflowExpress && c.WorkflowType != WorkflowStandard {
 		bad("workflowType", "%q: want EXPRESS (default: about $0.01 per 1,000 runs) or STANDARD (90-day execution history, $0.025 per 1,000 state transitions)", c.WorkflowType)
+	}
+	switch c.WorkflowLogLevel {
+	case "ALL", "ERROR", "FATAL", "OFF":
+	default:
+		bad("workflowLogLevel", "%q: want ALL, ERROR (default: failed executions only), FATAL or OFF", c.WorkflowLogLevel)
+	}
+	if c.TopicKmsKeyArn != "" {
+		add(validate.KMSKeyARN("topicKmsKeyArn", c.TopicKmsKeyArn))
 	}
 	if !namespaceRe.MatchString(c.MetricNamespace) || strings.HasPrefix(c.MetricNamespace, ":") || strings.HasPrefix(strings.ToUpper(c.MetricNamespace), "AWS/") {
 		bad("metricNamespace", "%q: want 1 to 255 of letters, digits and .-_/#:, not starting with : or AWS/", c.MetricNamespace)
@@ -373,7 +413,7 @@ func (c Config) Validate() error {
 func (c Config) sameRegion() error {
 	want := arnField(c.TargetFunctionArn, 3)
 	var errs []error
-	for _, kv := range [][2]string{{"secretArn", c.SecretArn}, {"kmsKeyArn", c.KmsKeyArn}, {"connectInstanceArn", c.ConnectInstanceArn}} {
+	for _, kv := range [][2]string{{"secretArn", c.SecretArn}, {"kmsKeyArn", c.KmsKeyArn}, {"connectInstanceArn", c.ConnectInstanceArn}, {"topicKmsKeyArn", c.TopicKmsKeyArn}} {
 		if kv[1] != "" && arnField(kv[1], 3) != want {
 			errs = append(errs, &validate.FieldError{Field: kv[0], Msg: fmt.Sprintf("region %s differs from targetFunctionArn's %s: deploy one stack in the target's region", arnField(kv[1], 3), want)})
 		}
@@ -384,32 +424,71 @@ func (c Config) sameRegion() error {
 // scheduleInterval returns the interval of a rate(...) schedule, 0 for
 // cron(...) and off.
 func (c Config) scheduleInterval() (time.Duration, error) {
-	s := c.Schedule
-	if s == ScheduleOff {
+	if c.Schedule == ScheduleOff {
 		return 0, nil
 	}
+	return parseSchedule("schedule", c.Schedule, "off")
+}
+
+// parseSchedule returns the interval of the rate(...) expression s of key,
+// 0 for a cron(...) expression. alternatives names the key's other values
+// in the error.
+func parseSchedule(key, s, alternatives string) (time.Duration, error) {
 	if cronRe.MatchString(s) {
 		return 0, nil
 	}
 	m := rateRe.FindStringSubmatch(s)
 	if m == nil {
-		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: want rate(<n> minutes|hours|days), cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>) or off", s)}
+		return 0, &validate.FieldError{Field: key, Msg: fmt.Sprintf("%q: want rate(<n> minutes|hours|days), cron(<min> <hour> <day-of-month> <month> <day-of-week> <year>) or %s", s, alternatives)}
 	}
 	n, err := strconv.Atoi(m[1])
 	unit := m[2]
 	switch {
 	case err != nil || n < 1:
-		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: the rate must be at least 1", s)}
+		return 0, &validate.FieldError{Field: key, Msg: fmt.Sprintf("%q: the rate must be at least 1", s)}
 	case n == 1 && strings.HasSuffix(unit, "s"):
-		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: write rate(1 %s) (EventBridge Scheduler wants the singular for 1)", s, strings.TrimSuffix(unit, "s"))}
+		return 0, &validate.FieldError{Field: key, Msg: fmt.Sprintf("%q: write rate(1 %s) (EventBridge Scheduler wants the singular for 1)", s, strings.TrimSuffix(unit, "s"))}
 	case n > 1 && !strings.HasSuffix(unit, "s"):
-		return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: write rate(%d %ss) (EventBridge Scheduler wants the plural above 1)", s, n, unit)}
+		return 0, &validate.FieldError{Field: key, Msg: fmt.Sprintf("%q: write rate(%d %ss) (EventBridge Scheduler wants the plural above 1)", s, n, unit)}
 	}
 	d := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
 	if iv := time.Duration(n) * d; iv <= 24*time.Hour {
 		return iv, nil
 	}
-	return 0, &validate.FieldError{Field: "schedule", Msg: fmt.Sprintf("%q: run at least once a day (the run alarms' period is the interval, at most 1 day)", s)}
+	return 0, &validate.FieldError{Field: key, Msg: fmt.Sprintf("%q: run at least once a day (the run alarms' period is the interval, at most 1 day)", s)}
+}
+
+// validateConfigSchedule checks configSchedule: every-run or off, or an
+// expression like schedule's.
+func (c Config) validateConfigSchedule() error {
+	switch c.ConfigSchedule {
+	case ConfigScheduleEveryRun, ScheduleOff:
+		return nil
+	}
+	_, err := parseSchedule("configSchedule", c.ConfigSchedule, ConfigScheduleEveryRun+" (the AWS-side checks on every run)")
+	return err
+}
+
+// splitSchedules reports whether the stack schedules the Salesforce chain
+// (schedule, scope "salesforce") and the AWS-side checks (configSchedule,
+// scope "aws") separately. It does not when there is no schedule, when
+// configSchedule is every-run or off, or when it would not run less often
+// than schedule (equal expressions, or rates no slower than schedule's):
+// then every run makes every check. Two different expressions of which one
+// is a cron(...) are taken as meant.
+func (c Config) splitSchedules() bool {
+	if c.Schedule == ScheduleOff || c.ConfigSchedule == ConfigScheduleEveryRun || c.ConfigSchedule == ScheduleOff {
+		return false
+	}
+	if c.ConfigSchedule == c.Schedule {
+		return false
+	}
+	every, errA := parseSchedule("schedule", c.Schedule, "")
+	configEvery, errB := parseSchedule("configSchedule", c.ConfigSchedule, "")
+	if errA != nil || errB != nil || every == 0 || configEvery == 0 {
+		return true
+	}
+	return configEvery > every
 }
 
 // alarmPeriod is the period of the run alarms: alarmPeriodMinutes, else the

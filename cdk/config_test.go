@@ -19,6 +19,7 @@ const (
 	testKeyArn      = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	testRoleArn     = "arn:aws:iam::123456789012:role/service-role/sfInvokeAPIRole"
 	testConnectArn  = "arn:aws:connect:us-east-1:123456789012:instance/aaaabbbb-cccc-dddd-eeee-ffff00001111"
+	testTopicKeyArn = "arn:aws:kms:us-east-1:123456789012:key/aaaabbbb-0000-1111-2222-333344445555"
 )
 
 // required are the context values every valid configuration needs.
@@ -245,5 +246,89 @@ func TestContextKeysMatchDocs(t *testing.T) {
 	require.NoError(t, err)
 	for _, k := range ContextKeys() {
 		assert.Contains(t, string(doc), "`"+k+"`", "docs/DEPLOY.md documents context key %s", k)
+	}
+}
+
+func TestConfigCostKnobs(t *testing.T) {
+	c, err := ConfigFrom(required(), noFile)
+	require.NoError(t, err)
+	assert.Equal(t, "rate(15 minutes)", c.ConfigSchedule)
+	assert.Equal(t, "ERROR", c.WorkflowLogLevel)
+	assert.Empty(t, c.TopicKmsKeyArn)
+	assert.False(t, c.Tracing || c.DiagnosticAlarms || c.DeployGate)
+	assert.True(t, c.splitSchedules(), "by default the AWS-side checks run every 15 minutes, the chain every 5")
+
+	ctx := required()
+	for k, v := range map[string]any{
+		"workflowLogLevel": "ALL", "tracing": "true", "diagnosticAlarms": true, "deployGate": "true",
+		"topicKmsKeyArn": testTopicKeyArn, "configSchedule": "every-run",
+	} {
+		ctx[k] = v
+	}
+	c, err = ConfigFrom(ctx, noFile)
+	require.NoError(t, err)
+	assert.Equal(t, "ALL", c.WorkflowLogLevel)
+	assert.True(t, c.Tracing && c.DiagnosticAlarms && c.DeployGate)
+	assert.Equal(t, testTopicKeyArn, c.TopicKmsKeyArn)
+	assert.False(t, c.splitSchedules())
+}
+
+func TestConfigCostKnobErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		key  string
+		give any
+		want string
+	}{
+		{"log level lower case", "workflowLogLevel", "error", `workflowLogLevel: "error": want ALL, ERROR`},
+		{"log level other", "workflowLogLevel", "DEBUG", "workflowLogLevel:"},
+		{"config schedule words", "configSchedule", "hourly", `configSchedule: "hourly": want rate(<n> minutes|hours|days), cron(`},
+		{"config schedule plural", "configSchedule", "rate(1 hours)", "configSchedule: \"rate(1 hours)\": write rate(1 hour)"},
+		{"config schedule too slow", "configSchedule", "rate(3 days)", "configSchedule: \"rate(3 days)\": run at least once a day"},
+		{"topic key not an ARN", "topicKmsKeyArn", "alias/sfprobe", "topicKmsKeyArn:"},
+		{"topic key other region", "topicKmsKeyArn", "arn:aws:kms:eu-west-1:123456789012:key/aaaabbbb-0000-1111-2222-333344445555", "topicKmsKeyArn: region eu-west-1 differs"},
+		{"tracing not a bool", "tracing", "on", "tracing: on is not true or false"},
+		{"gate not a bool", "deployGate", "yes", "deployGate: yes is not true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := required()
+			ctx[tt.key] = tt.give
+			_, err := ConfigFrom(ctx, noFile)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			var fe *validate.FieldError
+			require.True(t, errors.As(err, &fe))
+		})
+	}
+}
+
+func TestConfigSplitSchedules(t *testing.T) {
+	tests := []struct {
+		schedule, configSchedule string
+		want                     bool
+	}{
+		{"rate(5 minutes)", "rate(15 minutes)", true},
+		{"rate(1 minute)", "rate(1 hour)", true},
+		{"rate(5 minutes)", "rate(5 minutes)", false},
+		{"rate(60 minutes)", "rate(1 hour)", false},
+		{"rate(1 hour)", "rate(15 minutes)", false}, // no slower than schedule: every run makes every check
+		{"rate(5 minutes)", "every-run", false},
+		{"rate(5 minutes)", "off", false},
+		{"off", "rate(15 minutes)", false},
+		{"cron(0/5 8-18 ? * MON-FRI *)", "rate(1 hour)", true},
+		{"rate(5 minutes)", "cron(0 6 * * ? *)", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schedule+"/"+tt.configSchedule, func(t *testing.T) {
+			ctx := required()
+			ctx["schedule"], ctx["configSchedule"] = tt.schedule, tt.configSchedule
+			if strings.HasPrefix(tt.schedule, "cron") {
+				ctx["alarmPeriodMinutes"] = 5
+			}
+			c, err := ConfigFrom(ctx, noFile)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.splitSchedules())
+		})
 	}
 }

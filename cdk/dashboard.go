@@ -23,8 +23,10 @@ type DashboardProps struct {
 }
 
 // NewDashboard creates the dashboard: the alarms' states, run success and
-// duration, per-check failures and (with detailedMetrics) latency, and the
-// state machine's and functions' own health.
+// duration (RunDuration with detailedMetrics, else the state machine's own
+// ExecutionTime, which costs nothing), per-check failures and (with
+// detailedMetrics) latency, and the state machine's and functions' own
+// health.
 func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) awscloudwatch.Dashboard {
 	c := props.Config
 	label := c.Label()
@@ -72,8 +74,9 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		})
 	} else {
 		latency = awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
-			Markdown: jsii.String("### Check latency\nPer-check latency (CheckLatency) is published with `-c detailedMetrics=true` " +
-				"(8 more metrics, $2.40 a month). The run's duration is on the left."),
+			Markdown: jsii.String("### Check latency\nPer-check latency (CheckLatency) and the run's duration (RunDuration) are published with " +
+				"`-c detailedMetrics=true` (9 more metrics, $2.70 a month, and the RunLatency alarm). " +
+				"The execution time on the left is the state machine's own metric."),
 			Width: jsii.Number(12), Height: jsii.Number(6),
 		})
 	}
@@ -85,9 +88,9 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	})
 	d.AddWidgets(
 		awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
-			Markdown: jsii.String(fmt.Sprintf("## sfprobe: %s\nTarget `%s`, schedule `%s`, %s workflow. "+
+			Markdown: jsii.String(fmt.Sprintf("## sfprobe: %s\nTarget `%s`, %s, %s workflow. "+
 				"Only **%s-%s** notifies; each alarm's description names its runbook section (%s).",
-				label, c.TargetFunctionArn, c.Schedule, c.WorkflowType, c.StackName, alarmname.Paging, alarmname.RunbookPath)),
+				label, c.TargetFunctionArn, c.scheduleSummary(), c.WorkflowType, c.StackName, alarmname.Paging, alarmname.RunbookPath)),
 			Width: jsii.Number(24), Height: jsii.Number(2),
 		}),
 	)
@@ -95,12 +98,21 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(4),
 		SortBy: awscloudwatch.AlarmStatusWidgetSortBy_STATE_UPDATED_TIMESTAMP,
 	}))
+	duration := graph("Run duration (ms)", []awscloudwatch.IMetric{
+		metric(metricname.RunDuration, "p50", "p50", target),
+		metric(metricname.RunDuration, "Maximum", "max", target),
+	})
+	if !c.DetailedMetrics {
+		// AWS/States ExecutionTime: the whole execution, pause check and
+		// publishing included; free, unlike a metric of sfprobe's own.
+		duration = graph("Execution time (ms)", []awscloudwatch.IMetric{
+			sm.MetricTime(&awscloudwatch.MetricOptions{Statistic: jsii.String("p50"), Period: period, Label: jsii.String("p50")}),
+			sm.MetricTime(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: period, Label: jsii.String("max")}),
+		})
+	}
 	d.AddWidgets(
 		graph("Run success (1 ok, 0 failed)", []awscloudwatch.IMetric{metric(metricname.RunSuccess, "Minimum", "RunSuccess min", target)}),
-		graph("Run duration (ms)", []awscloudwatch.IMetric{
-			metric(metricname.RunDuration, "p50", "p50", target),
-			metric(metricname.RunDuration, "Maximum", "max", target),
-		}),
+		duration,
 		graph("Salesforce calls per period", []awscloudwatch.IMetric{metric(metricname.SalesforceCalls, "Sum", "calls", target)}),
 	)
 	d.AddWidgets(

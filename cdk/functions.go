@@ -52,6 +52,8 @@ type FunctionsProps struct {
 // Functions are sfprobe's four Lambda functions, keyed by name, with their
 // roles and log groups.
 type Functions struct {
+	// Group is the construct holding the functions, roles and log groups.
+	Group     constructs.Construct
 	ByName    map[string]awslambda.Function
 	Roles     map[string]awsiam.Role
 	LogGroups map[string]awslogs.LogGroup
@@ -90,52 +92,87 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 
 	group := constructs.NewConstruct(scope, jsii.String(id))
 	out := &Functions{
+		Group:     group,
 		ByName:    map[string]awslambda.Function{},
 		Roles:     map[string]awsiam.Role{},
 		LogGroups: map[string]awslogs.LogGroup{},
 	}
 	for _, wf := range workflow.Functions {
-		cid := pascal(wf.Name)
-		logs := awslogs.NewLogGroup(group, jsii.String(cid+"Logs"), &awslogs.LogGroupProps{
-			Retention:     retention(c.LogRetentionDays),
-			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-		})
-		statements := append([]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("WriteOwnLogs"),
-			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources: jsii.Strings(*logs.LogGroupArn()),
-		})}, props.Policies[wf.Name]...)
-		role := awsiam.NewRole(group, jsii.String(cid+"Role"), &awsiam.RoleProps{
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			Description: jsii.String("sfprobe " + wf.Name + ": " + wf.Description),
-			InlinePolicies: &map[string]awsiam.PolicyDocument{
-				"sfprobe": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
-			},
-		})
-		fn := awslambda.NewFunction(group, jsii.String(cid), &awslambda.FunctionProps{
-			Description:  jsii.String("sfprobe " + wf.Name + ": " + wf.Description),
-			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture: awslambda.Architecture_ARM_64(),
-			Handler:      jsii.String("bootstrap"),
-			Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(c.AssetRoot, wf.Name)), nil),
-			MemorySize:   jsii.Number(FunctionMemoryMB),
-			Timeout:      awscdk.Duration_Seconds(jsii.Number(FunctionTimeouts[wf.Name])),
-			Environment:  ptr(env[wf.Name]),
-			Role:         role,
-			LogGroup:     logs,
+		fn, role, logs := newFunction(group, c, functionSpec{
+			name: wf.Name, description: wf.Description, timeoutSeconds: FunctionTimeouts[wf.Name],
+			env: env[wf.Name], statements: props.Policies[wf.Name],
 		})
 		out.ByName[wf.Name], out.Roles[wf.Name], out.LogGroups[wf.Name] = fn, role, logs
 	}
 	return out, nil
 }
 
-// checkAssets: every function has a timeout and a prebuilt bootstrap.
+// functionSpec is one of sfprobe's Lambda functions, as newFunction makes it.
+type functionSpec struct {
+	name, description string
+	timeoutSeconds    float64
+	env               map[string]*string
+	// statements are the role's statements beyond writing its logs.
+	statements []awsiam.PolicyStatement
+}
+
+// newFunction creates the function spec.name in scope from
+// <AssetRoot>/<name>/bootstrap: provided.al2023, arm64, 128 MB, its own role
+// (its log group plus spec.statements) and its own log group. Logs are JSON
+// with Lambda's system logs at WARN, which drops the START, END and REPORT
+// lines of every invocation, and the application's at INFO (the handlers
+// log one masked line per check).
+func newFunction(scope constructs.Construct, c Config, spec functionSpec) (awslambda.Function, awsiam.Role, awslogs.LogGroup) {
+	cid := pascal(spec.name)
+	logs := awslogs.NewLogGroup(scope, jsii.String(cid+"Logs"), &awslogs.LogGroupProps{
+		Retention:     retention(c.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	statements := append([]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(SidWriteOwnLogs),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*logs.LogGroupArn()),
+	})}, spec.statements...)
+	role := awsiam.NewRole(scope, jsii.String(cid+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("sfprobe " + spec.name + ": " + spec.description),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{
+			"sfprobe": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+		},
+	})
+	fn := awslambda.NewFunction(scope, jsii.String(cid), &awslambda.FunctionProps{
+		Description:           jsii.String("sfprobe " + spec.name + ": " + spec.description),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(c.AssetRoot, spec.name)), nil),
+		MemorySize:            jsii.Number(FunctionMemoryMB),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(spec.timeoutSeconds)),
+		Environment:           ptr(spec.env),
+		Role:                  role,
+		LogGroup:              logs,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+	})
+	return fn, role, logs
+}
+
+// checkAssets: every function has a timeout and a prebuilt bootstrap, the
+// deploy gate's too when deployGate is on.
 func checkAssets(c Config) error {
+	names := []string{}
 	for _, wf := range workflow.Functions {
 		if _, ok := FunctionTimeouts[wf.Name]; !ok {
 			return fmt.Errorf("function %s: no timeout configured in cdk/functions.go", wf.Name)
 		}
-		boot := filepath.Join(c.AssetRoot, wf.Name, "bootstrap")
+		names = append(names, wf.Name)
+	}
+	if c.DeployGate {
+		names = append(names, FnDeployGate)
+	}
+	for _, name := range names {
+		boot := filepath.Join(c.AssetRoot, name, "bootstrap")
 		if _, err := os.Stat(boot); err != nil {
 			return fmt.Errorf("assetRoot: %s is missing: run make build (or pass -c assetRoot=<dir>)", boot)
 		}

@@ -13,32 +13,42 @@ import (
 // Notifications are the paging topic and its key.
 type Notifications struct {
 	Topic awssns.Topic
-	Key   awskms.Key
+	// Key is the topic's key: the stack's own, or topicKmsKeyArn's.
+	Key awskms.IKey
 }
 
 // NewNotifications creates the paging topic: encrypted with a customer
 // managed key (CloudWatch alarms cannot publish to a topic encrypted with
 // the AWS managed aws/sns key), SSL-only, publishable by this account's
 // CloudWatch alarms, with an e-mail subscription when alarmEmail is set.
+// The key is the stack's own ($1 a month) unless topicKmsKeyArn names an
+// existing one, whose key policy must then hold the statement this
+// function adds to its own key (docs/DEPLOY.md).
 func NewNotifications(scope constructs.Construct, id string, c Config) *Notifications {
 	group := constructs.NewConstruct(scope, jsii.String(id))
 	stack := awscdk.Stack_Of(scope)
-	key := awskms.NewKey(group, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("sfprobe " + c.StackName + ": encrypts the paging topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		// $1 a month while it exists: do not leave it behind.
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-		PendingWindow: awscdk.Duration_Days(jsii.Number(7)),
-	})
 	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		// In a key policy "*" is this key. The topic policy below limits
-		// who may publish; AWS documents no condition key for this grant.
-		Resources: jsii.Strings("*"),
-	}), nil)
+	var key awskms.IKey
+	if c.TopicKmsKeyArn != "" {
+		key = awskms.Key_FromKeyArn(group, jsii.String("TopicKey"), jsii.String(c.TopicKmsKeyArn))
+	} else {
+		own := awskms.NewKey(group, jsii.String("TopicKey"), &awskms.KeyProps{
+			Description:       jsii.String("sfprobe " + c.StackName + ": encrypts the paging topic"),
+			EnableKeyRotation: jsii.Bool(true),
+			// $1 a month while it exists: do not leave it behind.
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+			PendingWindow: awscdk.Duration_Days(jsii.Number(7)),
+		})
+		own.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+			Principals: &[]awsiam.IPrincipal{cloudwatch},
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+			// In a key policy "*" is this key. The topic policy below limits
+			// who may publish; AWS documents no condition key for this grant.
+			Resources: jsii.Strings("*"),
+		}), nil)
+		key = own
+	}
 	topic := awssns.NewTopic(group, jsii.String("Topic"), &awssns.TopicProps{
 		DisplayName: jsii.String("sfprobe " + c.StackName),
 		MasterKey:   key,

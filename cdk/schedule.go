@@ -15,17 +15,35 @@ import (
 // ScheduleRetryAttempts is how often Scheduler retries a failed StartExecution.
 const ScheduleRetryAttempts = 3
 
-// Schedule is the EventBridge Scheduler schedule and its dead-letter queue.
+// The schedules' execution inputs. The workflow reads an optional "scope":
+// "salesforce" runs the Salesforce chain only, "aws" the AWS-side checks
+// only; without it a run makes every check.
+const (
+	InputAllChecks  = `{}`
+	InputSalesforce = `{"scope":"salesforce"}`
+	InputAWS        = `{"scope":"aws"}`
+)
+
+// Schedule is the EventBridge Scheduler schedules and their dead-letter queue.
 type Schedule struct {
-	Schedule        awsscheduler.Schedule
+	// Schedule starts a run on the schedule key: every check, or only the
+	// Salesforce chain when Config is set.
+	Schedule awsscheduler.Schedule
+	// Config starts the AWS-side checks on configSchedule; nil when every
+	// run makes every check.
+	Config          awsscheduler.Schedule
 	DeadLetterQueue awssqs.Queue
 }
 
-// NewSchedule starts the state machine on the configured schedule with an
-// empty input ({}: the workflow then probes the stack's default target). A
-// start Scheduler cannot deliver after its retries, or later than one
-// cadence, lands in the encrypted, SSL-only dead-letter queue: a stale
-// run is worth less than the next one. It returns nil for schedule "off".
+// NewSchedule starts the state machine on the configured schedule. With one
+// cadence (configSchedule every-run, off or equal to schedule) one schedule
+// starts every check (input {}: the stack's default targets). Otherwise the
+// cheap Salesforce chain runs on schedule ({"scope":"salesforce"}) and the
+// AWS-side checks, which cost Secrets Manager and KMS requests, on
+// configSchedule ({"scope":"aws"}). A start Scheduler cannot deliver after
+// its retries, or later than one cadence, lands in the encrypted, SSL-only
+// dead-letter queue: a stale run is worth less than the next one. It
+// returns nil for schedule "off".
 func NewSchedule(scope constructs.Construct, id string, c Config, sm awsstepfunctions.IStateMachine) *Schedule {
 	if c.Schedule == ScheduleOff {
 		return nil
@@ -36,23 +54,42 @@ func NewSchedule(scope constructs.Construct, id string, c Config, sm awsstepfunc
 		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
-	maxAge := c.alarmPeriod()
-	if maxAge < time.Minute {
-		maxAge = time.Minute
+	schedule := func(cid, expr, input, what string, maxAge time.Duration) awsscheduler.Schedule {
+		maxAge = min(max(maxAge, time.Minute), 24*time.Hour)
+		target := awsschedulertargets.NewStepFunctionsStartExecution(sm, &awsschedulertargets.ScheduleTargetBaseProps{
+			Input:           awsscheduler.ScheduleTargetInput_FromText(jsii.String(input)),
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(ScheduleRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(maxAge.Seconds())),
+		})
+		return awsscheduler.NewSchedule(group, jsii.String(cid), &awsscheduler.ScheduleProps{
+			Description: jsii.String("sfprobe " + c.StackName + ": " + what + " of " + c.Label()),
+			Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(expr), nil),
+			Target:      target,
+		})
 	}
-	if maxAge > 24*time.Hour {
-		maxAge = 24 * time.Hour
+	out := &Schedule{DeadLetterQueue: dlq}
+	if !c.splitSchedules() {
+		out.Schedule = schedule("Schedule", c.Schedule, InputAllChecks, "probes every check", c.alarmPeriod())
+		return out
 	}
-	target := awsschedulertargets.NewStepFunctionsStartExecution(sm, &awsschedulertargets.ScheduleTargetBaseProps{
-		Input:           awsscheduler.ScheduleTargetInput_FromText(jsii.String("{}")),
-		DeadLetterQueue: dlq,
-		RetryAttempts:   jsii.Number(ScheduleRetryAttempts),
-		MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(maxAge.Seconds())),
-	})
-	s := awsscheduler.NewSchedule(group, jsii.String("Schedule"), &awsscheduler.ScheduleProps{
-		Description: jsii.String("sfprobe " + c.StackName + ": probes " + c.Label()),
-		Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(c.Schedule), nil),
-		Target:      target,
-	})
-	return &Schedule{Schedule: s, DeadLetterQueue: dlq}
+	out.Schedule = schedule("Schedule", c.Schedule, InputSalesforce, "probes the Salesforce chain", c.alarmPeriod())
+	every, _ := parseSchedule("configSchedule", c.ConfigSchedule, "")
+	if every == 0 {
+		every = c.alarmPeriod() // a cron(...) configSchedule
+	}
+	out.Config = schedule("ConfigSchedule", c.ConfigSchedule, InputAWS, "probes the AWS-side checks", every)
+	return out
+}
+
+// scheduleSummary says when the checks run, for the dashboard.
+func (c Config) scheduleSummary() string {
+	switch {
+	case c.Schedule == ScheduleOff:
+		return "no schedule"
+	case c.splitSchedules():
+		return "Salesforce chain `" + c.Schedule + "`, AWS-side checks `" + c.ConfigSchedule + "`"
+	default:
+		return "schedule `" + c.Schedule + "`"
+	}
 }

@@ -19,6 +19,10 @@ const PauseResumed = `{"paused":false}`
 type SfprobeStackProps struct {
 	awscdk.StackProps
 	Config Config
+	// DeploySalt, with deployGate, is the trigger's value that changes with
+	// every synthesis so that every deploy runs the gate; empty: the
+	// synthesis time. Tests fix it.
+	DeploySalt string
 }
 
 // SfprobeStack probes one sfInvokeAPI deployment on a schedule.
@@ -33,6 +37,8 @@ type SfprobeStack struct {
 	// PauseParameter is the pause switch the workflow reads first
 	// (sfprobe pause / sfprobe resume write it).
 	PauseParameter awsssm.StringParameter
+	// DeployGate runs the workflow after each deploy; nil unless deployGate.
+	DeployGate *DeployGate
 
 	cfg Config
 }
@@ -52,8 +58,8 @@ const (
 )
 
 // NewSfprobeStack validates props.Config, then creates the stack: the four
-// functions, the state machine, the schedule, the alarms, the paging topic,
-// the dashboard and the pause parameter. Without props.Env the stack is
+// functions, the state machine, the schedules, the alarms, the paging topic,
+// the dashboard, the pause parameter and, with deployGate, the deploy gate. Without props.Env the stack is
 // pinned to the target function's account and region (the CLI then refuses
 // credentials for another account). Nothing is created when the
 // configuration is invalid.
@@ -107,8 +113,6 @@ func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackP
 	if s.Workflow, err = NewWorkflow(stack, "Workflow", &WorkflowProps{Config: c, Functions: s.Functions, Extra: extra}); err != nil {
 		return nil, err
 	}
-	// Hook: an opt-in deploy gate (awscdk/v2/triggers: run the workflow once
-	// after each deploy and fail the deploy when the run fails) goes here.
 	s.Schedule = NewSchedule(stack, "Schedule", c, s.Workflow.StateMachine)
 	s.Notifications = NewNotifications(stack, "Notifications", c)
 	s.Alarms = NewAlarms(stack, "Alarms", &AlarmsProps{
@@ -117,6 +121,12 @@ func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackP
 	s.Dashboard = NewDashboard(stack, "Dashboard", &DashboardProps{
 		Config: c, Workflow: s.Workflow, Functions: s.Functions, Alarms: s.Alarms, Checks: checks,
 	})
+	if c.DeployGate {
+		s.DeployGate = NewDeployGate(stack, "DeployGate", &DeployGateProps{
+			Config: c, StateMachine: s.Workflow.StateMachine, Salt: props.DeploySalt,
+			After: []constructs.Construct{s.Functions.Group, s.Workflow.Group, s.PauseParameter, s.Alarms.Group},
+		})
+	}
 	addNagSuppressions(s)
 
 	output := func(id string, value *string, desc string) {

@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfprobe/sfprobe/internal/alarmname"
-	"github.com/sfprobe/sfprobe/internal/metricname"
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/metricname"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -81,17 +81,29 @@ var variants = map[string]map[string]any{
 		"workflowType": "STANDARD", "perCheckAlarms": true, "detailedMetrics": true, "keepCases": true,
 		"schedule": "rate(1 minute)", "metricNamespace": "Team/sfprobe", "targetName": "prod-eu",
 		"runFailureAlarm": "3/5", "runLatencyMs": 15000, "logRetentionDays": 90, "stackName": "SfprobeProdEu",
+		"diagnosticAlarms": true, "tracing": true, "workflowLogLevel": "ALL", "configSchedule": "every-run",
 	},
 	"off": {"schedule": "off"},
+	// The leanest: a shared topic key, no workflow logs, AWS-side checks hourly.
+	"lean":         {"topicKmsKeyArn": testTopicKeyArn, "workflowLogLevel": "OFF", "configSchedule": "cron(0 * * * ? *)"},
+	"gate":         {"deployGate": true},
+	"gateStandard": {"deployGate": true, "workflowType": "STANDARD"},
 }
+
+// testSalt is the deploy gate's salt in the tests (the synthesis time otherwise).
+const testSalt = "test-salt"
 
 // assetRoot is a temporary dist/ holding a dummy bootstrap per function.
 func assetRoot(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
+	names := []string{FnDeployGate}
 	for _, f := range workflow.Functions {
-		require.NoError(t, os.MkdirAll(filepath.Join(root, f.Name), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(root, f.Name, "bootstrap"), []byte("#!/bin/sh\n"), 0o755))
+		names = append(names, f.Name)
+	}
+	for _, name := range names {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, name), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, name, "bootstrap"), []byte("#!/bin/sh\n"), 0o755))
 	}
 	return root
 }
@@ -124,7 +136,7 @@ func synth(t *testing.T, name string) *synthesized {
 	cfg, err := ConfigFrom(ctx, noFile)
 	require.NoError(t, err)
 	app := newApp(t)
-	stack, err := NewSfprobeStack(app, cfg.StackName, &SfprobeStackProps{Config: cfg})
+	stack, err := NewSfprobeStack(app, cfg.StackName, &SfprobeStackProps{Config: cfg, DeploySalt: testSalt})
 	require.NoError(t, err)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	tmpl := templateOf(t, stack)
@@ -180,7 +192,7 @@ func ref(t *testing.T, v any) string {
 func (s *synthesized) function(t *testing.T, name string) (string, map[string]any) {
 	t.Helper()
 	for id, r := range s.resources("AWS::Lambda::Function") {
-		if strings.HasPrefix(props(r)["Description"].(string), "sfprobe "+name+":") {
+		if d, _ := props(r)["Description"].(string); strings.HasPrefix(d, "sfprobe "+name+":") {
 			return id, r
 		}
 	}
@@ -271,7 +283,12 @@ func TestFunctionsRuntimeArchitectureMemory(t *testing.T) {
 				"MemorySize":    128,
 				"Handler":       "bootstrap",
 				"Timeout":       FunctionTimeouts[f.Name],
-				"LoggingConfig": map[string]any{"LogGroup": map[string]any{"Ref": assertions.Match_AnyValue()}},
+				// JSON logs without Lambda's START/END/REPORT lines (system
+				// logs at WARN); the handlers' lines at INFO.
+				"LoggingConfig": map[string]any{
+					"LogGroup": map[string]any{"Ref": assertions.Match_AnyValue()}, "LogFormat": "JSON",
+					"SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO",
+				},
 			})
 		}
 	}
@@ -396,10 +413,10 @@ func TestStateMachineRolePolicy(t *testing.T) {
 	}
 	got := s.roleStatements(t, ref(t, props(sm)["RoleArn"]))
 	assert.Equal(t, []statement{
+		// Log delivery only: no X-Ray without tracing.
 		{"", []string{
 			"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
 			"logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
-			"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
 		}, []any{"*"}, nil},
 		{SidInvokeFunctions, []string{"lambda:InvokeFunction"}, fnArns, nil},
 		{SidReadPauseParameter, []string{"ssm:GetParameter"}, []any{map[string]any{"Fn::Join": []any{"", []any{
@@ -432,6 +449,7 @@ func TestStateMachineDefinition(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			s := synth(t, variant)
 			c := s.stack.config()
+			level := map[string]string{"default": "ERROR", "full": "ALL"}[variant]
 			s.template.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(1))
 			subs := assertions.NewCapture(nil)
 			s.template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
@@ -439,13 +457,13 @@ func TestStateMachineDefinition(t *testing.T) {
 				"DefinitionSubstitutions": subs,
 				"StateMachineType":        typ,
 				"LoggingConfiguration": map[string]any{
-					"Level":                "ALL",
+					"Level":                level,
 					"IncludeExecutionData": false,
 					"Destinations": []any{map[string]any{"CloudWatchLogsLogGroup": map[string]any{
 						"LogGroupArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_AnyValue(), "Arn"}},
 					}}},
 				},
-				"TracingConfiguration": map[string]any{"Enabled": true},
+				"TracingConfiguration": map[string]any{"Enabled": c.Tracing},
 			})
 			got := *subs.AsObject()
 			keys := make([]string, 0, len(got))
@@ -500,30 +518,41 @@ func TestStateMachineLogGroup(t *testing.T) {
 }
 
 func TestSchedule(t *testing.T) {
+	type want struct {
+		expr, input string
+		maxAge      float64
+	}
 	tests := []struct {
 		variant string
-		expr    string
-		maxAge  float64
+		want    []want
 	}{
-		{"default", "rate(5 minutes)", 300},
-		{"full", "rate(1 minute)", 60},
+		// The chain every 5 minutes, the AWS-side checks every 15.
+		{"default", []want{{"rate(5 minutes)", InputSalesforce, 300}, {"rate(15 minutes)", InputAWS, 900}}},
+		// configSchedule every-run: one schedule, every check.
+		{"full", []want{{"rate(1 minute)", InputAllChecks, 60}}},
+		// A cron configSchedule: its events may wait one alarm period.
+		{"lean", []want{{"rate(5 minutes)", InputSalesforce, 300}, {"cron(0 * * * ? *)", InputAWS, 300}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant, func(t *testing.T) {
 			s := synth(t, tt.variant)
-			s.template.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(1))
+			s.template.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(float64(len(tt.want))))
+			s.template.ResourceCountIs(jsii.String("AWS::SQS::Queue"), jsii.Number(1))
 			dlq := assertions.NewCapture(nil)
-			s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
-				"ScheduleExpression": tt.expr,
-				"State":              "ENABLED",
-				"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
-				"Target": map[string]any{
-					"Arn":              map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^WorkflowStateMachine"))},
-					"Input":            "{}",
-					"RetryPolicy":      map[string]any{"MaximumRetryAttempts": ScheduleRetryAttempts, "MaximumEventAgeInSeconds": tt.maxAge},
-					"DeadLetterConfig": map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}},
-				},
-			})
+			for _, w := range tt.want {
+				s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
+					"ScheduleExpression": w.expr,
+					"State":              "ENABLED",
+					"FlexibleTimeWindow": map[string]any{"Mode": "OFF"},
+					"Target": map[string]any{
+						"Arn":              map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^WorkflowStateMachine"))},
+						"Input":            w.input,
+						"RetryPolicy":      map[string]any{"MaximumRetryAttempts": ScheduleRetryAttempts, "MaximumEventAgeInSeconds": w.maxAge},
+						"DeadLetterConfig": map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}},
+						"RoleArn":          assertions.Match_AnyValue(),
+					},
+				})
+			}
 			queue, ok := s.resources("AWS::SQS::Queue")[*dlq.AsString()]
 			require.True(t, ok, "the DLQ is this stack's queue")
 			assert.Equal(t, true, props(queue)["SqsManagedSseEnabled"])
@@ -575,15 +604,22 @@ func TestAlarms(t *testing.T) {
 			m, n := c.runFailureMOfN()
 			ns, label, stack := c.MetricNamespace, c.Label(), c.StackName
 			target := map[string]any{metricname.DimTarget: label}
-			want := []wantAlarm{
-				{alarmname.RunLatency, stack + "-RunLatency", ns, metricname.RunDuration, "Maximum", target, gt, float64(c.RunLatencyMs), float64(n), float64(m), "notBreaching"},
-				{alarmname.ExecutionsFailed, stack + "-ExecutionsFailed", "AWS/States", "ExecutionsFailed", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
-				{alarmname.ExecutionsTimedOut, stack + "-ExecutionsTimedOut", "AWS/States", "ExecutionsTimedOut", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
-				{alarmname.ExecutionThrottled, stack + "-ExecutionThrottled", "AWS/States", "ExecutionThrottled", "Sum", nil, gte, 1, 1, 1, "notBreaching"},
-				{alarmname.CleanupFailure, stack + "-CleanupFailure", ns, metricname.CleanupFailure, "Sum", target, gte, 1, 1, 1, "notBreaching"},
+			// The default stack: the paging alarms, CleanupFailure and
+			// MaintenanceWindow; full has every opt-in kind.
+			var want []wantAlarm
+			if c.DetailedMetrics {
+				want = append(want, wantAlarm{alarmname.RunLatency, stack + "-RunLatency", ns, metricname.RunDuration, "Maximum", target, gt, float64(c.RunLatencyMs), float64(n), float64(m), "notBreaching"})
 			}
-			for _, f := range workflow.Functions {
-				want = append(want, wantAlarm{alarmname.FunctionErrors, stack + "-FunctionErrors-" + f.Name, "AWS/Lambda", "Errors", "Sum", nil, gte, 1, 1, 1, "notBreaching"})
+			want = append(want,
+				wantAlarm{alarmname.ExecutionsFailed, stack + "-ExecutionsFailed", "AWS/States", "ExecutionsFailed", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
+				wantAlarm{alarmname.ExecutionsTimedOut, stack + "-ExecutionsTimedOut", "AWS/States", "ExecutionsTimedOut", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
+				wantAlarm{alarmname.CleanupFailure, stack + "-CleanupFailure", ns, metricname.CleanupFailure, "Sum", target, gte, 1, 1, 1, "notBreaching"},
+			)
+			if c.DiagnosticAlarms {
+				want = append(want, wantAlarm{alarmname.ExecutionThrottled, stack + "-ExecutionThrottled", "AWS/States", "ExecutionThrottled", "Sum", nil, gte, 1, 1, 1, "notBreaching"})
+				for _, f := range workflow.Functions {
+					want = append(want, wantAlarm{alarmname.FunctionErrors, stack + "-FunctionErrors-" + f.Name, "AWS/Lambda", "Errors", "Sum", nil, gte, 1, 1, 1, "notBreaching"})
+				}
 			}
 			checks, err := Checks()
 			require.NoError(t, err)
@@ -793,10 +829,14 @@ func TestDashboard(t *testing.T) {
 		for _, ch := range checks {
 			assert.Contains(t, text, `\"`+ch+`\"`, "%s: per-check graphs show %s", variant, ch)
 		}
-		for _, m := range []string{metricname.RunSuccess, metricname.RunDuration, metricname.CheckFailure, "alarm"} {
+		for _, m := range []string{metricname.RunSuccess, metricname.CheckFailure, "alarm"} {
 			assert.Contains(t, text, m)
 		}
+		// RunDuration and CheckLatency are detailed metrics; without them
+		// the duration graph shows the state machine's ExecutionTime.
 		assert.Equal(t, wantLatency, strings.Contains(text, `\"`+metricname.CheckLatency+`\"`), variant)
+		assert.Equal(t, wantLatency, strings.Contains(text, `\"`+metricname.RunDuration+`\"`), variant)
+		assert.Equal(t, !wantLatency, strings.Contains(text, `\"ExecutionTime\"`), variant)
 	}
 }
 
@@ -861,9 +901,11 @@ func TestNewSfprobeStackRejects(t *testing.T) {
 }
 
 // TestEmptySubstitutionLintScope: cfn-lint's E1029 is ignored on the state
-// machine only when a substitution is "" (connectInstanceArn unset).
+// machine only when a substitution is "". Since the default target travels
+// as one JSON substitution (DefaultTargets), an unset connectInstanceArn is
+// no longer a substitution of its own: no variant needs the exception.
 func TestEmptySubstitutionLintScope(t *testing.T) {
-	for variant, want := range map[string]bool{"default": true, "full": false} {
+	for variant, want := range map[string]bool{"default": false, "full": false} {
 		for _, r := range synth(t, variant).resources("AWS::StepFunctions::StateMachine") {
 			md, _ := r["Metadata"].(map[string]any)
 			_, got := md["cfn-lint"]

@@ -192,14 +192,19 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 // of each Task's Payload), in the order of its branches and chain.
 func Checks() ([]string, error) {
 	type state struct {
-		Type       string `json:"Type"`
-		Next       string `json:"Next"`
-		Default    string `json:"Default"`
-		Choices    []struct{ Next string }
-		Branches   []json.RawMessage `json:"Branches"`
-		Parameters struct {
+		Type     string `json:"Type"`
+		Next     string `json:"Next"`
+		Default  string `json:"Default"`
+		Choices  []struct{ Next string }
+		Branches []json.RawMessage `json:"Branches"`
+		// A Map's states: ItemProcessor, or Iterator in older documents.
+		ItemProcessor json.RawMessage `json:"ItemProcessor"`
+		Iterator      json.RawMessage `json:"Iterator"`
+		Parameters    struct {
 			Payload struct {
-				Check string `json:"check"`
+				// One check, or several in one invocation.
+				Check  string   `json:"check"`
+				Checks []string `json:"checks"`
 			} `json:"Payload"`
 		} `json:"Parameters"`
 	}
@@ -225,11 +230,18 @@ func Checks() ([]string, error) {
 				continue
 			}
 			visited[name] = true
-			if ch := s.Parameters.Payload.Check; s.Type == "Task" && ch != "" && !seen[ch] {
-				seen[ch] = true
-				out = append(out, ch)
+			if s.Type == "Task" {
+				for _, ch := range append([]string{s.Parameters.Payload.Check}, s.Parameters.Payload.Checks...) {
+					if ch != "" && !seen[ch] {
+						seen[ch] = true
+						out = append(out, ch)
+					}
+				}
 			}
-			for _, b := range s.Branches {
+			for _, b := range append(s.Branches, s.ItemProcessor, s.Iterator) {
+				if len(b) == 0 {
+					continue
+				}
 				if err := walk(b); err != nil {
 					return err
 				}

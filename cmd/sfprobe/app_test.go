@@ -63,6 +63,9 @@ func TestUsageErrorsExit2BeforeAnyAWSCall(t *testing.T) {
 		{"start without state machine", []string{"start"}, "--state-machine: required"},
 		{"start bad state machine", []string{"start", "--state-machine", "sfprobe"}, "--state-machine:"},
 		{"start with checks", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--checks", "PhoneLookup"}, "--checks"},
+		{"start bad scope", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--scope", "everything"}, `--scope: "everything" is not all, salesforce or aws`},
+		{"start targets and function", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--targets", "t.yaml", "--function", "f"}, "--targets, --input and the target flags exclude each other"},
+		{"start missing targets file", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--targets", "/nonexistent/targets.yaml"}, "/nonexistent/targets.yaml"},
 		{"local unknown fault", []string{"local", "--fault", "gremlins"}, `--fault: unknown fault "gremlins"`},
 		{"pause without parameter", []string{"pause", "--reason", "x"}, "--parameter: required"},
 		{"pause without reason", []string{"pause", "--parameter", "/sfprobe/x/paused"}, "--reason: required"},
@@ -192,6 +195,23 @@ func TestStartAgainstSandbox(t *testing.T) {
 	code, stdout, stderr = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--input", in, "--output", "junit")
 	require.Equal(t, exitFailed, code, stderr)
 	assert.Contains(t, stdout, `<failure message="[data] test contact not found`)
+
+	targetsFile := filepath.Join(dir, "targets.yaml")
+	require.NoError(t, os.WriteFile(targetsFile, []byte("targets:\n"+
+		"  - {name: eu, function: sfInvokeAPI, phone: \"+441122334455\"}\n"+
+		"  - {name: us, function: sfInvokeAPI, phone: \"+15005550006\"}\n"), 0o600))
+	code, stdout, stderr = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--targets", targetsFile, "--output", "json")
+	require.Equal(t, exitFailed, code, stderr)
+	var fleet check.Fleet
+	require.NoError(t, json.Unmarshal([]byte(stdout), &fleet), stdout)
+	require.Len(t, fleet.Targets, 2, "the workflow fanned out over the file's targets")
+	assert.Equal(t, []string{"us"}, fleet.FailedTargets(), "us has no test contact")
+	assert.True(t, fleet.Targets[0].OK)
+
+	code, stdout, stderr = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--scope", "aws")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "out of this run's scope")
+	assert.Empty(t, sb.OpenTestCases())
 
 	code, stdout, _ = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN)
 	require.Equal(t, exitOK, code, "without --wait it only starts")

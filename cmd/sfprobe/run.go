@@ -1,9 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"flag"
 	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -26,38 +33,147 @@ The chain stops at its first failure; the test Case is closed and deleted
 on every path (--keep-cases keeps it closed). Use --checks to run one check
 from an on-call laptop; selecting a chain check runs the chain up to it.
 
-Example:
-  sfprobe run --function sfInvokeAPI-prod --phone +441122334455 --output junit > sfprobe.xml`
+Many targets: --targets FILE checks every target of a YAML or JSON file,
+--concurrency at once, and prints each target's report and a summary; the
+exit code is 1 when any target failed. An entry has the keys of the
+workflow's target and, for this command only, its own region and profile
+(default: the function ARN's region, else --region; --profile). See
+README.md, "Many targets".
+
+  max_concurrency: 5                  # optional; default min(targets, 10)
+  targets:
+    - function: arn:aws:lambda:eu-west-2:123456789012:function:sfInvokeAPI
+      phone: "+441122334455"
+      name: prod-eu                   # the label in reports and metrics; unique
+    - function: sfInvokeAPI-staging
+      phone: "+15005550006"
+      region: us-east-1
+      profile: staging
+
+Examples:
+  sfprobe run --function sfInvokeAPI-prod --phone +441122334455 --output junit > sfprobe.xml
+  sfprobe run --targets fleet.yaml --output json > fleet.json`
+
+const runSynopsis = "--function NAME|ARN --phone +E164 [flags]\n       sfprobe run --targets FILE [--concurrency N] [flags]"
 
 func runCmd(ctx context.Context, a *app, args []string) (int, error) {
 	var f targetFlags
-	fs := a.newFlagSet("run", "--function NAME|ARN --phone +E164 [flags]", runDescription)
+	var fl fleetFlags
+	fs := a.newFlagSet("run", runSynopsis, runDescription)
 	f.register(fs)
+	fl.register(fs)
 	if err := parse(fs, args); err != nil {
 		return exitUsage, err
+	}
+	if fl.enabled(fs) {
+		return runTargetsFile(ctx, a, fs, f, fl)
 	}
 	names, format, err := f.validated()
 	if err != nil {
 		return exitUsage, err
 	}
-	var opts []awsconf.Option
-	if f.region != "" {
-		opts = append(opts, awsconf.WithRegion(f.region))
-	}
-	if f.profile != "" {
-		opts = append(opts, awsconf.WithProfile(f.profile))
-	}
-	cfg, err := awsconf.Load(ctx, opts...)
+	cfg, err := awsconf.Load(ctx, awsconf.WithRegion(f.region), awsconf.WithProfile(f.profile))
 	if err != nil {
 		return exitUsage, &usageError{err.Error()}
 	}
-	deps := check.DepsFrom(check.Clients{
+	return runChecks(ctx, a, depsFrom(cfg), f.target, names, format, check.WithTimeout(f.timeout))
+}
+
+// depsFrom builds the checks' AWS clients for cfg.
+func depsFrom(cfg aws.Config) check.Deps {
+	return check.DepsFrom(check.Clients{
 		Lambda:         lambda.NewFromConfig(cfg),
 		SecretsManager: secretsmanager.NewFromConfig(cfg),
 		KMS:            kms.NewFromConfig(cfg),
 		IAM:            iam.NewFromConfig(cfg),
 	})
-	return runChecks(ctx, a, deps, f.target, names, format, check.WithTimeout(f.timeout))
+}
+
+// runTargetsFile runs the checks over every target of the --targets file.
+// Each target gets its own AWS configuration (and so its own connections):
+// its region (or its function ARN's) and profile, else the flags', else the
+// environment's. All are loaded before the first probe, so a bad profile
+// stops the run (exit 2).
+func runTargetsFile(ctx context.Context, a *app, fs *flag.FlagSet, f targetFlags, fl fleetFlags) (int, error) {
+	names, format, err := f.runFlags()
+	if err != nil {
+		return exitUsage, err
+	}
+	file, concurrency, err := fl.load(fs)
+	if err != nil {
+		return exitUsage, err
+	}
+	deps := make([]check.Deps, len(file.Targets))
+	for i, e := range file.Targets {
+		cfg, err := awsconf.Load(ctx, awsconf.WithRegion(cmp.Or(e.CallRegion(), f.region)), awsconf.WithProfile(cmp.Or(e.Profile, f.profile)))
+		if err != nil {
+			return exitUsage, usagef("--targets: targets[%d] (%s): %v", i, e.Label(), err)
+		}
+		deps[i] = depsFrom(cfg)
+	}
+	return runFleet(ctx, a, file.CheckTargets(), deps, names, format, concurrency, check.WithTimeout(f.timeout))
+}
+
+// runFleet runs the checks over ts, target i with deps[i], at most
+// concurrency targets at once, and writes the fleet report with the
+// targets in their given order. It returns 0 when every target passed.
+func runFleet(ctx context.Context, a *app, ts []check.Target, deps []check.Deps, names []string, format report.Format, concurrency int, opts ...check.Option) (int, error) {
+	start := time.Now()
+	progress := &fleetProgress{w: a.stderr, on: isTerminal(a.stderr), total: len(ts)}
+	reports := make([]check.Report, len(ts))
+	slots := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			reports[i] = check.NewRunner(deps[i], opts...).Run(ctx, t, names)
+			progress.finished(reports[i])
+		}()
+	}
+	wg.Wait()
+	fleet := check.NewFleet(check.NewRunID(start), start, time.Since(start), reports)
+	if err := report.WriteFleet(a.stdout, fleet, format, report.WithTerminal(isTerminal(a.stdout))); err != nil {
+		return exitFailed, fmt.Errorf("write report: %w", err)
+	}
+	if !fleet.OK {
+		return exitFailed, nil
+	}
+	return exitOK, nil
+}
+
+// fleetProgress prints one line on a terminal as each target finishes (the
+// per-check progress line of one target would interleave).
+type fleetProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	on    bool
+	total int
+	done  int
+}
+
+func (p *fleetProgress) finished(r check.Report) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	fmt.Fprintf(p.w, "[%d/%d] %s\n", p.done, p.total, targetVerdict(r))
+}
+
+// targetVerdict is a target's outcome on one line, e.g.
+// "prod-eu: FAILED PhoneLookup (2.3s)".
+func targetVerdict(r check.Report) string {
+	verdict := "OK"
+	if !r.OK {
+		verdict = "FAILED"
+		if failed := r.FailedChecks(); len(failed) > 0 {
+			verdict += " " + strings.Join(failed, ", ")
+		}
+	}
+	return fmt.Sprintf("%s: %s (%.1fs)", r.Target, verdict, float64(max(r.DurationMS, 0))/1000)
 }
 
 // runChecks runs the checks with a live progress line on a terminal and

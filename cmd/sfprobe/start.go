@@ -15,15 +15,20 @@ import (
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/report"
 	"github.com/sfprobe/sfprobe/internal/sfn"
+	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/validate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 const startDescription = `
 Starts sfprobe's deployed workflow and, with --wait, waits for it and prints
 the same report as ` + "`sfprobe run`" + `, with the same exit codes: the post-deploy smoke
 test of a pipeline. Without target flags the workflow probes the stack's
-default target (as the schedule does); --function and the other target flags,
-or --input FILE, probe another.
+default targets (as the schedule does); --function and the other target flags
+probe another, --targets FILE several (the workflow fans out over them, at most
+25 at a time, and prints the fleet report), --input FILE takes the execution
+input as it is. --scope salesforce or aws runs only that half of the checks,
+as the stack's two schedules do.
 
 A Standard state machine is started and polled, and on failure the execution
 history names the failing state; an Express one runs synchronously
@@ -31,11 +36,12 @@ history names the failing state; an Express one runs synchronously
 
 Examples:
   sfprobe start --state-machine arn:aws:states:eu-west-2:123456789012:stateMachine:sfprobe --wait --output junit > sfprobe.xml
-  sfprobe start --state-machine $SM --function sfInvokeAPI-staging --phone +441122334455 --wait`
+  sfprobe start --state-machine $SM --function sfInvokeAPI-staging --phone +441122334455 --wait
+  sfprobe start --state-machine $SM --targets targets.yaml --wait --output json`
 
 func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	var f targetFlags
-	var smARN, input, smType string
+	var smARN, input, smType, targetsFile, scope string
 	var wait bool
 	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE]", startDescription)
 	f.register(fs)
@@ -43,6 +49,8 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	fs.BoolVar(&wait, "wait", false, "wait for the run and print its report; the exit code says how it went")
 	fs.StringVar(&input, "input", "", "JSON file holding the execution input {\"target\": {...}} (instead of the target flags)")
 	fs.StringVar(&smType, "type", "auto", "workflow type: auto (ask Step Functions), standard or express")
+	fs.StringVar(&targetsFile, "targets", "", "YAML or JSON targets file: probe its targets (instead of the target flags)")
+	fs.StringVar(&scope, "scope", workflow.ScopeAll, "checks to run: all, salesforce (the chain only) or aws (the AWS-side checks only)")
 	if err := parse(fs, args); err != nil {
 		return exitUsage, err
 	}
@@ -64,9 +72,17 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	default:
 		return exitUsage, usagef("--type: %q is not auto, standard or express", smType)
 	}
-	in, err := startInput(f, input)
+	switch scope {
+	case workflow.ScopeAll, workflow.ScopeSalesforce, workflow.ScopeAWS:
+	default:
+		return exitUsage, usagef("--scope: %q is not all, salesforce or aws", scope)
+	}
+	in, err := startInput(f, input, targetsFile)
 	if err != nil {
 		return exitUsage, err
+	}
+	if scope != workflow.ScopeAll {
+		in.Scope = scope
 	}
 	var opts []awsconf.Option
 	if f.region != "" {
@@ -122,10 +138,20 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	return finishStart(a, out, format)
 }
 
-// startInput builds the execution input from --input or the target flags;
-// without either the workflow uses the stack's default target.
-func startInput(f targetFlags, path string) (sfn.Input, error) {
+// startInput builds the execution input from --input, --targets or the
+// target flags; without any the workflow uses the stack's default targets.
+func startInput(f targetFlags, path, targetsFile string) (sfn.Input, error) {
 	given := f.target.Function != "" || f.target.Phone != ""
+	if targetsFile != "" {
+		if given || path != "" {
+			return sfn.Input{}, usagef("--targets, --input and the target flags exclude each other")
+		}
+		file, err := targets.Load(targetsFile)
+		if err != nil {
+			return sfn.Input{}, &usageError{err.Error()}
+		}
+		return sfn.Input{Targets: file.CheckTargets()}, nil
+	}
 	if path != "" {
 		if given {
 			return sfn.Input{}, usagef("--input and the target flags exclude each other")
@@ -158,6 +184,15 @@ func startInput(f targetFlags, path string) (sfn.Input, error) {
 }
 
 func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
+	if out.Fleet != nil {
+		if err := report.WriteFleet(a.stdout, *out.Fleet, format, report.WithTerminal(isTerminal(a.stdout))); err != nil {
+			return exitFailed, fmt.Errorf("write report: %w", err)
+		}
+		if out.Passed() {
+			return exitOK, nil
+		}
+		return exitFailed, nil
+	}
 	if out.Report != nil {
 		if err := report.Write(a.stdout, *out.Report, format, report.WithTerminal(isTerminal(a.stdout))); err != nil {
 			return exitFailed, fmt.Errorf("write report: %w", err)

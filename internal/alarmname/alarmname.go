@@ -16,15 +16,18 @@ const (
 	// RunFailure: RunSuccess Minimum < 1 in M of N periods; missing data is
 	// breaching (the dead-man's switch). Pages.
 	RunFailure Kind = "RunFailure"
-	// RunLatency: RunDuration above the threshold in M of N periods.
+	// RunLatency: RunDuration above the threshold in M of N periods; only
+	// with detailed metrics (RunDuration is published only then).
 	RunLatency Kind = "RunLatency"
 	// ExecutionsFailed: the state machine's ExecutionsFailed. Pages.
 	ExecutionsFailed Kind = "ExecutionsFailed"
 	// ExecutionsTimedOut: the state machine's ExecutionsTimedOut. Pages.
 	ExecutionsTimedOut Kind = "ExecutionsTimedOut"
-	// ExecutionThrottled: the state machine's ExecutionThrottled.
+	// ExecutionThrottled: the state machine's ExecutionThrottled; opt-in
+	// (diagnostic alarms).
 	ExecutionThrottled Kind = "ExecutionThrottled"
-	// FunctionErrors: one of sfprobe's own Lambdas reported Errors (one alarm per function).
+	// FunctionErrors: one of sfprobe's own Lambdas reported Errors (one
+	// alarm per function); opt-in (diagnostic alarms).
 	FunctionErrors Kind = "FunctionErrors"
 	// CleanupFailure: the run's test Case was left in Salesforce.
 	CleanupFailure Kind = "CleanupFailure"
@@ -46,22 +49,37 @@ type Info struct {
 	Summary string
 	// Pages is true for the alarms the Paging composite alarm ORs together.
 	Pages bool
+	// OptIn is the stack's configuration key that creates alarms of this
+	// kind; empty for the kinds every stack has. A kind is opt-in when it
+	// neither pages nor detects what RunFailure cannot, or when its metric
+	// is published only on request.
+	OptIn string
 }
 
 // RunbookPath is the runbook, relative to the repository root.
 const RunbookPath = "docs/RUNBOOK.md"
 
+// The configuration keys that create the opt-in kinds (see the CDK app's
+// Config).
+const (
+	OptInDetailedMetrics  = "detailedMetrics"
+	OptInDiagnosticAlarms = "diagnosticAlarms"
+	OptInPerCheckAlarms   = "perCheckAlarms"
+)
+
 var table = []Info{
-	{RunFailure, "alarm-run-failure", "runs of the probe failed or stopped reporting", true},
-	{RunLatency, "alarm-run-latency", "runs of the probe are slower than the threshold", false},
-	{ExecutionsFailed, "alarm-executions-failed", "executions of the state machine failed", true},
-	{ExecutionsTimedOut, "alarm-executions-timed-out", "executions of the state machine timed out", true},
-	{ExecutionThrottled, "alarm-execution-throttled", "Step Functions throttled executions of the state machine", false},
-	{FunctionErrors, "alarm-function-errors", "one of sfprobe's own Lambda functions reported errors", false},
-	{CleanupFailure, "alarm-cleanup-failure", "a run could not delete its test Case from Salesforce", false},
-	{CheckFailure, "alarm-check-failure", "one check of the probe failed", false},
-	{MaintenanceWindow, "alarm-maintenance-window", "a maintenance window is open: paging is suppressed", false},
-	{Paging, "alarm-paging", "the probe's paging alarm: one of the paging alarms is in ALARM", false},
+	{RunFailure, "alarm-run-failure", "runs of the probe failed or stopped reporting", true, ""},
+	{RunLatency, "alarm-run-latency", "runs of the probe are slower than the threshold", false, OptInDetailedMetrics},
+	{ExecutionsFailed, "alarm-executions-failed", "executions of the state machine failed", true, ""},
+	{ExecutionsTimedOut, "alarm-executions-timed-out", "executions of the state machine timed out", true, ""},
+	{ExecutionThrottled, "alarm-execution-throttled", "Step Functions throttled executions of the state machine", false, OptInDiagnosticAlarms},
+	{FunctionErrors, "alarm-function-errors", "one of sfprobe's own Lambda functions reported errors", false, OptInDiagnosticAlarms},
+	// A run that leaves its Case behind still passes: RunFailure cannot see it.
+	{CleanupFailure, "alarm-cleanup-failure", "a run could not delete its test Case from Salesforce", false, ""},
+	{CheckFailure, "alarm-check-failure", "one check of the probe failed", false, OptInPerCheckAlarms},
+	// The paging alarm's actions suppressor.
+	{MaintenanceWindow, "alarm-maintenance-window", "a maintenance window is open: paging is suppressed", false, ""},
+	{Paging, "alarm-paging", "the probe's paging alarm: one of the paging alarms is in ALARM", false, ""},
 }
 
 // All returns every kind's Info in a stable order.

@@ -25,3 +25,19 @@ func TestAnchor(t *testing.T) {
 func TestPagingKinds(t *testing.T) {
 	assert.Equal(t, []Kind{RunFailure, ExecutionsFailed, ExecutionsTimedOut}, PagingKinds())
 }
+
+// TestPagingKindsAreNeverOptIn: every stack has the alarms that page.
+func TestPagingKindsAreNeverOptIn(t *testing.T) {
+	for _, i := range All() {
+		if i.Pages {
+			assert.Empty(t, i.OptIn, "%s pages", i.Kind)
+		}
+	}
+	var optIn []Kind
+	for _, i := range All() {
+		if i.OptIn != "" {
+			optIn = append(optIn, i.Kind)
+		}
+	}
+	assert.Equal(t, []Kind{RunLatency, ExecutionThrottled, FunctionErrors, CheckFailure}, optIn)
+}

@@ -17,7 +17,7 @@ const (
 const (
 	// RunSuccess is 1 for an OK run and 0 for a failed one (Count; Target).
 	RunSuccess = "RunSuccess"
-	// RunDuration is the run's duration (Milliseconds; Target).
+	// RunDuration is the run's duration, detailed metrics only (Milliseconds; Target).
 	RunDuration = "RunDuration"
 	// SalesforceCalls counts the run's sfInvokeAPI invocations (Count; Target).
 	SalesforceCalls = "SalesforceCalls"

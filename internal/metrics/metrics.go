@@ -2,13 +2,14 @@
 // them. The namespace, metric names and dimensions are public: alarms and
 // dashboards depend on them. Extend, never rename.
 //
-// Per target, every run publishes 3 metrics (RunSuccess, RunDuration,
-// SalesforceCalls): $0.90 per month at $0.30 per metric-month. CloudWatch
-// bills a metric pro rata for the hours it is published, so CheckFailure
-// (up to 8, one per check), CleanupFailure and Paused cost only in the hours
-// something failed or sfprobe was paused: about $0.0004 per metric-hour.
-// WithDetailed adds CheckLatency for up to 8 checks, 11 metrics or $3.30 per
-// month. The worst case, every metric all month, is 21 metrics or $6.30.
+// Per target, every run publishes 2 metrics (RunSuccess, SalesforceCalls):
+// $0.60 per month at $0.30 per metric-month. CloudWatch bills a metric pro
+// rata for the hours it is published, so CheckFailure (up to 8, one per
+// check), CleanupFailure and Paused cost only in the hours something failed
+// or sfprobe was paused: about $0.0004 per metric-hour. WithDetailed adds
+// RunDuration and CheckLatency for up to 8 checks: 11 standing metrics or
+// $3.30 per month. The worst case, every metric all month, is 21 metrics or
+// $6.30.
 package metrics
 
 import (
@@ -52,7 +53,8 @@ type options struct {
 	detailed bool
 }
 
-// WithDetailed adds CheckLatency for every check that was not skipped.
+// WithDetailed adds RunDuration, and CheckLatency for every check that was
+// not skipped.
 func WithDetailed(on bool) Option { return func(o *options) { o.detailed = on } }
 
 // Datums returns the metrics of report r for target, the Target dimension
@@ -74,11 +76,11 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 		runSuccess = 1
 	}
 
-	out := []types.MetricDatum{
-		datum(RunSuccess, runSuccess, types.StandardUnitCount, at, target, ""),
-		datum(RunDuration, float64(r.DurationMS), types.StandardUnitMilliseconds, at, target, ""),
-		datum(SalesforceCalls, float64(r.SalesforceCalls), types.StandardUnitCount, at, target, ""),
+	out := []types.MetricDatum{datum(RunSuccess, runSuccess, types.StandardUnitCount, at, target, "")}
+	if o.detailed {
+		out = append(out, datum(RunDuration, float64(r.DurationMS), types.StandardUnitMilliseconds, at, target, ""))
 	}
+	out = append(out, datum(SalesforceCalls, float64(r.SalesforceCalls), types.StandardUnitCount, at, target, ""))
 	for _, c := range r.Checks {
 		if c.Failed() {
 			out = append(out, datum(CheckFailure, 1, types.StandardUnitCount, at, target, c.Name))

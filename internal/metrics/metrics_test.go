@@ -80,11 +80,10 @@ func TestDatums(t *testing.T) {
 		want       []got
 	}{
 		{
-			name: "passing run publishes the three run metrics",
+			name: "passing run publishes the two standing run metrics",
 			give: report(passing, check.CleanupDeleted),
 			want: []got{
 				{RunSuccess, 1, types.StandardUnitCount, target("prod")},
-				{RunDuration, 1500, types.StandardUnitMilliseconds, target("prod")},
 				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
 			},
 		},
@@ -94,7 +93,6 @@ func TestDatums(t *testing.T) {
 			giveTarget: "connect-eu",
 			want: []got{
 				{RunSuccess, 1, types.StandardUnitCount, target("connect-eu")},
-				{RunDuration, 1500, types.StandardUnitMilliseconds, target("connect-eu")},
 				{SalesforceCalls, 4, types.StandardUnitCount, target("connect-eu")},
 			},
 		},
@@ -103,7 +101,6 @@ func TestDatums(t *testing.T) {
 			give: report(twoFailed, check.CleanupNotNeeded),
 			want: []got{
 				{RunSuccess, 0, types.StandardUnitCount, target("prod")},
-				{RunDuration, 1500, types.StandardUnitMilliseconds, target("prod")},
 				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
 				{CheckFailure, 1, types.StandardUnitCount, targetCheck("prod", check.SecretAccess)},
 				{CheckFailure, 1, types.StandardUnitCount, targetCheck("prod", check.PhoneLookup)},
@@ -114,13 +111,12 @@ func TestDatums(t *testing.T) {
 			give: report(passing, check.CleanupFailed),
 			want: []got{
 				{RunSuccess, 1, types.StandardUnitCount, target("prod")},
-				{RunDuration, 1500, types.StandardUnitMilliseconds, target("prod")},
 				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
 				{CleanupFailure, 1, types.StandardUnitCount, target("prod")},
 			},
 		},
 		{
-			name:     "detailed adds latency of checks that ran",
+			name:     "detailed adds the run's duration and the latency of checks that ran",
 			give:     report(twoFailed, check.CleanupNotNeeded),
 			giveOpts: []Option{WithDetailed(true)},
 			want: []got{
@@ -139,7 +135,6 @@ func TestDatums(t *testing.T) {
 			giveOpts: []Option{WithDetailed(false)},
 			want: []got{
 				{RunSuccess, 1, types.StandardUnitCount, target("prod")},
-				{RunDuration, 1500, types.StandardUnitMilliseconds, target("prod")},
 				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
 			},
 		},

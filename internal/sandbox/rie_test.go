@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/handler"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
@@ -76,17 +77,19 @@ func TestBinariesUnderRIE(t *testing.T) {
 	// A direct invocation of the built check-config binary through the
 	// gateway, with the real SDK.
 	lc := lambda.NewFromConfig(sb.Config())
-	payload, _ := json.Marshal(map[string]any{"check": check.TargetConfig, "target": sb.Target})
+	payload, _ := json.Marshal(map[string]any{"checks": []string{check.TargetConfig}, "target": sb.Target})
 	res, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(a.FunctionARN(sandbox.FunctionPrefix + "check-config")), Payload: payload})
 	require.NoError(t, err)
 	assert.Nil(t, res.FunctionError, string(res.Payload))
-	var r check.Result
-	require.NoError(t, json.Unmarshal(res.Payload, &r))
+	var cc handler.CheckConfigOutput
+	require.NoError(t, json.Unmarshal(res.Payload, &cc))
+	require.Len(t, cc.Results, 1, string(res.Payload))
+	r := cc.Results[0]
 	assert.Equal(t, check.TargetConfig, r.Name)
 	assert.Contains(t, []check.Status{check.Pass, check.Warn}, r.Status, r.Message)
 
 	// A malformed event comes back as a function error with its Go type.
-	res, err = lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(a.FunctionARN(sandbox.FunctionPrefix + "check-config")), Payload: []byte(`{"check": "Nope"}`)})
+	res, err = lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(a.FunctionARN(sandbox.FunctionPrefix + "check-config")), Payload: []byte(`{"checks": ["Nope"]}`)})
 	require.NoError(t, err)
 	assert.Equal(t, "Unhandled", aws.ToString(res.FunctionError))
 	assert.Contains(t, string(res.Payload), `"errorType"`)

@@ -147,7 +147,12 @@ func (c *Corpus) Leaks(secrets []Secret) []string {
 		for n := range forms {
 			names = append(names, n)
 		}
-		sort.Strings(names)
+		sort.Slice(names, func(i, j int) bool { // the value itself first
+			if (names[i] == "raw") != (names[j] == "raw") {
+				return names[i] == "raw"
+			}
+			return names[i] < names[j]
+		})
 		searched := map[string]bool{}
 		for _, form := range names {
 			needle := forms[form]
