@@ -24,4 +24,15 @@ const (
 	EnvKeepCases         = "SFPROBE_KEEP_CASES"
 	EnvCallTimeout       = "SFPROBE_CALL_TIMEOUT"
 	EnvMaxSecretVersions = "SFPROBE_MAX_SECRET_VERSIONS"
+	// EnvMetricsTransport is how publish-metrics publishes: MetricsEMF
+	// (the default: CloudWatch Logs extracts the metrics from the
+	// function's log, no PutMetricData request) or MetricsAPI
+	// (PutMetricData).
+	EnvMetricsTransport = "SFPROBE_METRICS_TRANSPORT"
+)
+
+// The values of EnvMetricsTransport.
+const (
+	MetricsEMF = "emf"
+	MetricsAPI = "api"
 )
