@@ -12,6 +12,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/handler"
 	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 func main() {
@@ -24,8 +25,13 @@ func main() {
 	if err != nil {
 		log.Fatalf("publish-metrics: %v", err)
 	}
+	// EMF: CloudWatch Logs extracts the metrics from stdout, no API call.
+	var pub handler.MetricsPublisher = metrics.NewEMF(os.Stdout, conf.Namespace)
+	if conf.MetricsTransport == workflow.MetricsAPI {
+		pub = metrics.NewPublisher(awsconf.CloudWatch(cfg), conf.Namespace)
+	}
 	h := &handler.PublishMetrics{
-		Publisher: metrics.NewPublisher(awsconf.CloudWatch(cfg), conf.Namespace),
+		Publisher: pub,
 		Detailed:  conf.DetailedMetrics,
 		Log:       handler.Logger(),
 	}

@@ -19,6 +19,7 @@ const (
 	EnvKeepCases         = workflow.EnvKeepCases
 	EnvCallTimeout       = workflow.EnvCallTimeout
 	EnvMaxSecretVersions = workflow.EnvMaxSecretVersions
+	EnvMetricsTransport  = workflow.EnvMetricsTransport
 )
 
 // Config is the functions' configuration from their environment.
@@ -28,12 +29,15 @@ type Config struct {
 	KeepCases         bool
 	CallTimeout       time.Duration
 	MaxSecretVersions int
+	// MetricsTransport is workflow.MetricsEMF (default) or MetricsAPI.
+	MetricsTransport string
 }
 
 // ConfigFromEnv reads and validates the environment; getenv is os.Getenv
 // outside tests.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Namespace: metrics.DefaultNamespace, CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions}
+	c := Config{Namespace: metrics.DefaultNamespace, CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions,
+		MetricsTransport: workflow.MetricsEMF}
 	if v := getenv(EnvNamespace); v != "" {
 		c.Namespace = v
 	}
@@ -52,6 +56,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if c.CallTimeout, err = time.ParseDuration(v); err != nil || c.CallTimeout <= 0 {
 			return c, fmt.Errorf("%s: %q is not a positive duration like 15s", EnvCallTimeout, v)
 		}
+	}
+	if v := getenv(EnvMetricsTransport); v != "" {
+		if v != workflow.MetricsEMF && v != workflow.MetricsAPI {
+			return c, fmt.Errorf("%s: %q is not %s or %s", EnvMetricsTransport, v, workflow.MetricsEMF, workflow.MetricsAPI)
+		}
+		c.MetricsTransport = v
 	}
 	if v := getenv(EnvMaxSecretVersions); v != "" {
 		if c.MaxSecretVersions, err = strconv.Atoi(v); err != nil || c.MaxSecretVersions < 1 {

@@ -14,7 +14,7 @@ import (
 )
 
 func TestConfigFromEnv(t *testing.T) {
-	defaults := handler.Config{Namespace: "sfprobe", CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions}
+	defaults := handler.Config{Namespace: "sfprobe", CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions, MetricsTransport: "emf"}
 	tests := []struct {
 		name    string
 		give    map[string]string
@@ -30,8 +30,9 @@ func TestConfigFromEnv(t *testing.T) {
 				"SFPROBE_KEEP_CASES":          "1",
 				"SFPROBE_CALL_TIMEOUT":        "20s",
 				"SFPROBE_MAX_SECRET_VERSIONS": "50",
+				"SFPROBE_METRICS_TRANSPORT":   "api",
 			},
-			want: handler.Config{Namespace: "Custom/Probe", DetailedMetrics: true, KeepCases: true, CallTimeout: 20 * time.Second, MaxSecretVersions: 50},
+			want: handler.Config{Namespace: "Custom/Probe", DetailedMetrics: true, KeepCases: true, CallTimeout: 20 * time.Second, MaxSecretVersions: 50, MetricsTransport: "api"},
 		},
 		{
 			name: "false flags",
@@ -44,6 +45,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "zero call timeout", give: map[string]string{"SFPROBE_CALL_TIMEOUT": "0s"}, wantErr: []string{"SFPROBE_CALL_TIMEOUT"}},
 		{name: "negative call timeout", give: map[string]string{"SFPROBE_CALL_TIMEOUT": "-1s"}, wantErr: []string{"SFPROBE_CALL_TIMEOUT"}},
 		{name: "max versions not a number", give: map[string]string{"SFPROBE_MAX_SECRET_VERSIONS": "many"}, wantErr: []string{"SFPROBE_MAX_SECRET_VERSIONS", `"many"`, "positive integer"}},
+		{name: "unknown metrics transport", give: map[string]string{"SFPROBE_METRICS_TRANSPORT": "statsd"}, wantErr: []string{"SFPROBE_METRICS_TRANSPORT", `"statsd"`, "emf or api"}},
 		{name: "zero max versions", give: map[string]string{"SFPROBE_MAX_SECRET_VERSIONS": "0"}, wantErr: []string{"SFPROBE_MAX_SECRET_VERSIONS"}},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -103,6 +104,8 @@ type Sandbox struct {
 
 	sfn *sfn.Client
 	cw  *cloudwatch.Client
+	// lastLog is when an emulator last wrote to its log (with Binaries).
+	lastLog *atomic.Int64
 	// RIEs are the emulators serving the functions with Options.Binaries.
 	RIEs map[string]*RIE
 }
@@ -337,7 +340,9 @@ func (s *Sandbox) serveFunctions() {
 		"check-config":     lambda.NewHandler((&handler.CheckConfig{Deps: deps, Opts: opts, Log: log("check-config")}).Handle),
 		"check-salesforce": lambda.NewHandler((&handler.CheckSalesforce{Deps: deps, Opts: opts, Log: log("check-salesforce")}).Handle),
 		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
-		"publish-metrics":  lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewPublisher(s.cw, s.opts.Namespace), Log: log("publish-metrics")}).Handle),
+		// As in AWS by default: metrics in the embedded metric format on the
+		// function's log, extracted into the local CloudWatch.
+		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(newLogExtractor(s.cw, s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics")}).Handle),
 	}
 	for _, f := range workflow.Functions {
 		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))
@@ -348,14 +353,20 @@ func (s *Sandbox) serveFunctions() {
 // the environment CDK gives it and the sandbox's endpoint.
 func (s *Sandbox) serveBinaries(ctx context.Context) error {
 	s.RIEs = map[string]*RIE{}
+	s.lastLog = &atomic.Int64{}
 	env := append(s.aws.Env(),
 		workflow.EnvMetricNamespace+"="+s.opts.Namespace,
 		workflow.EnvCallTimeout+"="+(s.functionTimeout()+sfinvoke.DefaultCallTimeout-6*time.Second).String(),
-		fmt.Sprintf("%s=%t", workflow.EnvKeepCases, s.opts.KeepCases))
+		fmt.Sprintf("%s=%t", workflow.EnvKeepCases, s.opts.KeepCases),
+		workflow.EnvMetricsTransport+"="+workflow.MetricsEMF)
 	logs := lockedWriter(s.opts.Logs)
 	for _, f := range workflow.Functions {
 		name := FunctionPrefix + f.Name
-		r, err := startRIE(ctx, filepath.Join(s.opts.Binaries, f.Name, "bootstrap"), append(env, "AWS_LAMBDA_FUNCTION_NAME="+name), logs)
+		var out io.Writer = quietWriter{w: logs, last: s.lastLog}
+		if f.Name == "publish-metrics" {
+			out = quietWriter{w: newLogExtractor(s.cw, logs), last: s.lastLog}
+		}
+		r, err := startRIE(ctx, filepath.Join(s.opts.Binaries, f.Name, "bootstrap"), append(env, "AWS_LAMBDA_FUNCTION_NAME="+name), out)
 		if err != nil {
 			for _, started := range s.RIEs {
 				_ = started.Stop()
@@ -377,7 +388,9 @@ func (s *Sandbox) Execute(ctx context.Context, in sfnrun.Input, progress func(sf
 		return sfnrun.Outcome{}, err
 	}
 	w := &sfnrun.Waiter{Describe: s.sfn, History: s.sfn, Interval: 100 * time.Millisecond, Progress: progress}
-	return w.Wait(ctx, arn)
+	out, err := w.Wait(ctx, arn)
+	s.settleLogs(ctx)
+	return out, err
 }
 
 // MetricValue is one published metric, read back from CloudWatch.
