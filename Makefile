@@ -59,6 +59,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 lint: ## gofmt, go vet and a tidy go.mod
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w"; exit 1; }
 	go vet ./...
+	@go mod tidy -diff >/dev/null || { go mod tidy -diff; echo "go.mod: run go mod tidy"; exit 1; }
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
