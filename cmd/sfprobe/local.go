@@ -158,7 +158,7 @@ func listFaults(w io.Writer) error {
 // shown reports whether `local` prints a state's progress: the checks and
 // the steps that act; the Pass and Choice plumbing stays quiet.
 func shown(state string) bool {
-	return state == "Cleanup" || state == "PublishMetrics" || slices.Contains(check.Names(), state)
+	return slices.Contains([]string{"AWSChecks", "Cleanup", "PublishMetrics", "Summarize"}, state) || slices.Contains(check.Names(), state)
 }
 
 func printEvent(w io.Writer, e sfn.Event) {
