@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -40,8 +41,10 @@ type AlarmsProps struct {
 type Alarms struct {
 	// Group is the construct holding every alarm.
 	Group constructs.Construct
-	// Metric alarms by kind; FunctionErrors and CheckFailure hold one per
-	// function or check. An opt-in kind that is off has none.
+	// Metric alarms by kind. The per-target kinds (RunFailure, RunLatency,
+	// CleanupFailure, CheckFailure) hold one alarm per target (and check),
+	// in target order; FunctionErrors one per function. An opt-in kind that
+	// is off has none.
 	ByKind map[alarmname.Kind][]awscloudwatch.Alarm
 	Paging awscloudwatch.CompositeAlarm
 }
@@ -62,11 +65,15 @@ func (a *Alarms) All() []awscloudwatch.IAlarm {
 // cadence; RunFailure treats missing data as breaching, so a probe that
 // stops running raises it (the dead-man's switch).
 //
-// By default a stack has only the alarms that page (RunFailure,
-// ExecutionsFailed, ExecutionsTimedOut), CleanupFailure (a run that leaves
-// its Case behind still passes), MaintenanceWindow (the paging alarm's
-// suppressor) and Paging: 6 alarm metrics and a composite alarm. The kinds
-// alarmname marks opt-in come with their configuration key.
+// By default a stack has, per target, RunFailure (the alarm that pages)
+// and CleanupFailure (a run that leaves its Case behind still passes), and
+// once MaintenanceWindow (the paging alarm's suppressor) and Paging: 3
+// alarm metrics per target, 1 more and a composite alarm. The kinds
+// alarmname marks opt-in come with their configuration key; RunLatency and
+// CheckFailure are per target too, the state machine's and the functions'
+// alarms once per stack. In the single-target form the alarms are named
+// <stack>-<Kind>[-<detail>]; with a targets file a target's alarms are
+// <stack>-<Kind>-<label>[-<detail>].
 func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarms {
 	c := props.Config
 	group := constructs.NewConstruct(scope, jsii.String(id))
@@ -77,8 +84,6 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	}
 	period := awscdk.Duration_Seconds(jsii.Number(c.alarmPeriod().Seconds()))
 	m, n := c.runFailureMOfN()
-	label := c.Label()
-	target := map[string]*string{metricname.DimTarget: jsii.String(label)}
 	metric := func(name, statistic string, dims map[string]*string, p awscdk.Duration) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace:     jsii.String(c.MetricNamespace),
@@ -90,7 +95,11 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	}
 	out := &Alarms{Group: group, ByKind: map[alarmname.Kind][]awscloudwatch.Alarm{}}
 	type spec struct {
-		kind      alarmname.Kind
+		kind alarmname.Kind
+		// label is the target of a per-target alarm: it names the alarm
+		// (with a targets file) and its description; empty for the
+		// stack's own alarms.
+		label     string
 		cid       string // construct id suffix, for kinds with one alarm per function or check
 		detail    string // name and description suffix: the function or check
 		metric    awscloudwatch.IMetric
@@ -105,14 +114,24 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			return
 		}
 		name := c.StackName + "-" + string(s.kind)
+		cid := string(s.kind)
+		about := c.summary()
+		if s.label != "" {
+			about = s.label
+			name += c.alarmSuffix(s.label)
+			if c.fileForm() {
+				// Construct ids may not hold "/"; labels never hold "%".
+				cid += "-" + strings.ReplaceAll(s.label, "/", "%2F")
+			}
+		}
 		what := info.Summary
 		if s.detail != "" {
 			name += "-" + s.detail
 			what += " (" + s.detail + ")"
 		}
-		al := awscloudwatch.NewAlarm(group, jsii.String(string(s.kind)+s.cid), &awscloudwatch.AlarmProps{
+		al := awscloudwatch.NewAlarm(group, jsii.String(cid+s.cid), &awscloudwatch.AlarmProps{
 			AlarmName:          jsii.String(name),
-			AlarmDescription:   jsii.String(fmt.Sprintf("sfprobe %s: %s. Runbook: %s", label, what, s.kind.Anchor())),
+			AlarmDescription:   jsii.String(fmt.Sprintf("sfprobe %s: %s. Runbook: %s", about, what, s.kind.Anchor())),
 			Metric:             s.metric,
 			ComparisonOperator: s.op,
 			Threshold:          jsii.Number(s.threshold),
@@ -136,21 +155,31 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	sum := jsii.String("Sum")
 	sm := props.Workflow.StateMachine
 
-	// A paused run publishes Paused instead of RunSuccess: it counts as
-	// healthy. A period with neither, while the other has data, counts as a
-	// failure (FILL 0); no data at all is missing, hence breaching.
-	health := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression: jsii.String(RunHealthExpression),
-		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"success": metric(metricname.RunSuccess, "Minimum", target, period),
-			"paused":  metric(metricname.Paused, "Maximum", target, period),
-		},
-		Label:  jsii.String("run health (1 ok or paused, 0 failed)"),
-		Period: period,
-	})
-	add(spec{kind: alarmname.RunFailure, metric: health, op: lt, threshold: 1, m: m, n: n, missing: runMissing})
-	add(spec{kind: alarmname.RunLatency, metric: metric(metricname.RunDuration, "Maximum", target, period),
-		op: gt, threshold: float64(c.RunLatencyMs), m: m, n: n, missing: notBreaching})
+	for _, label := range c.labels() {
+		target := map[string]*string{metricname.DimTarget: jsii.String(label)}
+		// A paused run publishes Paused instead of RunSuccess: it counts as
+		// healthy. A period with neither, while the other has data, counts
+		// as a failure (FILL 0); no data at all is missing, hence breaching.
+		health := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(RunHealthExpression),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"success": metric(metricname.RunSuccess, "Minimum", target, period),
+				"paused":  metric(metricname.Paused, "Maximum", target, period),
+			},
+			Label:  jsii.String("run health (1 ok or paused, 0 failed)"),
+			Period: period,
+		})
+		add(spec{kind: alarmname.RunFailure, label: label, metric: health, op: lt, threshold: 1, m: m, n: n, missing: runMissing})
+		add(spec{kind: alarmname.RunLatency, label: label, metric: metric(metricname.RunDuration, "Maximum", target, period),
+			op: gt, threshold: float64(c.RunLatencyMs), m: m, n: n, missing: notBreaching})
+		add(spec{kind: alarmname.CleanupFailure, label: label, metric: metric(metricname.CleanupFailure, "Sum", target, period),
+			op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
+		for _, ch := range props.Checks {
+			dims := map[string]*string{metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch)}
+			add(spec{kind: alarmname.CheckFailure, label: label, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),
+				op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
+		}
+	}
 	add(spec{kind: alarmname.ExecutionsFailed, metric: sm.MetricFailed(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 		op: gte, threshold: 1, m: m, n: n, missing: notBreaching})
 	add(spec{kind: alarmname.ExecutionsTimedOut, metric: sm.MetricTimedOut(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
@@ -163,16 +192,11 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			metric: fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 			op:     gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 	}
-	add(spec{kind: alarmname.CleanupFailure, metric: metric(metricname.CleanupFailure, "Sum", target, period),
-		op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
-	for _, ch := range props.Checks {
-		dims := map[string]*string{metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch)}
-		add(spec{kind: alarmname.CheckFailure, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),
-			op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
-	}
 	// In ALARM while a pipeline puts MaintenanceWindow=1 (each minute while
-	// it changes the target): the paging alarm's actions are suppressed.
-	add(spec{kind: alarmname.MaintenanceWindow, metric: metric(MaintenanceWindowMetric, "Maximum", target, awscdk.Duration_Minutes(jsii.Number(1))),
+	// it changes the target; with a targets file, Target=<stack>, one window
+	// for every target): the paging alarm's actions are suppressed.
+	maintenance := map[string]*string{metricname.DimTarget: jsii.String(c.maintenanceTarget())}
+	add(spec{kind: alarmname.MaintenanceWindow, metric: metric(MaintenanceWindowMetric, "Maximum", maintenance, awscdk.Duration_Minutes(jsii.Number(1))),
 		op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 
 	var rules []awscloudwatch.IAlarmRule
@@ -188,7 +212,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	out.Paging = awscloudwatch.NewCompositeAlarm(group, jsii.String(string(alarmname.Paging)), &awscloudwatch.CompositeAlarmProps{
 		CompositeAlarmName: jsii.String(c.StackName + "-" + string(alarmname.Paging)),
 		AlarmDescription: jsii.String(fmt.Sprintf("sfprobe %s: %s (%v). Suppressed while %s-%s is in ALARM. Runbook: %s",
-			label, info.Summary, alarmname.PagingKinds(), c.StackName, alarmname.MaintenanceWindow, alarmname.Paging.Anchor())),
+			c.summary(), info.Summary, alarmname.PagingKinds(), c.StackName, alarmname.MaintenanceWindow, alarmname.Paging.Anchor())),
 		AlarmRule:                        awscloudwatch.AlarmRule_AnyOf(rules...),
 		ActionsSuppressor:                out.ByKind[alarmname.MaintenanceWindow][0],
 		ActionsSuppressorWaitPeriod:      awscdk.Duration_Seconds(jsii.Number(60)),

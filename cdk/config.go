@@ -12,26 +12,40 @@ import (
 	"time"
 
 	"github.com/sfprobe/sfprobe/internal/metricname"
+	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/validate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 // Config is the stack's configuration. Each field is read from the CDK
 // context key named by its json tag (cdk deploy -c targetFunctionArn=...),
 // or from the JSON file named by the context key configFile, which holds
 // the same keys. Precedence: context, then the file, then the defaults.
+//
+// A stack probes one target, given by the single-target keys
+// (targetFunctionArn, testPhone, testFields, secretArn, kmsKeyArn,
+// connectInstanceArn, targetRoleArn, targetName), or the targets of a
+// targets file (targetsFile): exactly one of the two forms.
 type Config struct {
-	// StackName names the stack; deploy one stack per target.
+	// StackName names the stack.
 	StackName string `json:"stackName"`
-	// TargetFunctionArn is the sfInvokeAPI function (optionally qualified). Required.
+	// TargetsFile is a targets file (YAML or JSON, internal/targets) whose
+	// targets the stack probes, instead of the single-target keys. Each
+	// entry needs function, secret_arn and kms_key_arn as full ARNs.
+	TargetsFile string `json:"targetsFile"`
+	// TargetFunctionArn is the sfInvokeAPI function (optionally qualified).
+	// Required without targetsFile.
 	TargetFunctionArn string `json:"targetFunctionArn"`
-	// TestPhone is the E.164 phone of the Salesforce test contact. Required.
+	// TestPhone is the E.164 phone of the Salesforce test contact.
+	// Required without targetsFile.
 	TestPhone string `json:"testPhone"`
 	// TestFields are the fields phoneLookup requests, ", " separated.
 	TestFields string `json:"testFields"`
-	// SecretArn is sfInvokeAPI's credentials secret (full ARN). Required:
-	// the IAM policy names it.
+	// SecretArn is sfInvokeAPI's credentials secret (full ARN). Required
+	// without targetsFile: the IAM policy names it.
 	SecretArn string `json:"secretArn"`
-	// KmsKeyArn is the secret's KMS key (a key ARN, not an alias). Required.
+	// KmsKeyArn is the secret's KMS key (a key ARN, not an alias).
+	// Required without targetsFile.
 	KmsKeyArn string `json:"kmsKeyArn"`
 	// ConnectInstanceArn scopes the ConnectAccess check. Optional.
 	ConnectInstanceArn string `json:"connectInstanceArn"`
@@ -92,8 +106,17 @@ type Config struct {
 	// DeployGate runs the workflow once after each deploy (a CDK trigger)
 	// and fails the deploy when the run fails.
 	DeployGate bool `json:"deployGate"`
+	// MetricsTransport is how publish-metrics publishes: emf (default: lines
+	// in its log group in CloudWatch's embedded metric format, which
+	// CloudWatch Logs turns into metrics; no PutMetricData permission) or
+	// api (a PutMetricData request per run).
+	MetricsTransport string `json:"metricsTransport"`
 	// AssetRoot holds the prebuilt <function>/bootstrap files (make build).
 	AssetRoot string `json:"assetRoot"`
+
+	// Targets are targetsFile's entries, as ConfigFrom read them; not a
+	// configuration key.
+	Targets []targets.Entry `json:"-"`
 }
 
 // ConfigFileKey is the context key naming a JSON file of configuration.
@@ -114,6 +137,8 @@ const (
 	DefaultRunLatencyMs     = 20000
 	DefaultLogRetentionDays = 30
 	DefaultAssetRoot        = "dist"
+	MetricsEMF              = workflow.MetricsEMF
+	MetricsAPI              = workflow.MetricsAPI
 	// offAlarmPeriodMinutes is the alarm period without a schedule.
 	offAlarmPeriodMinutes = 5
 	// maxRunMs is the workflow's TimeoutSeconds (280 s).
@@ -133,6 +158,7 @@ func DefaultConfig() Config {
 		RunFailureAlarm:  DefaultRunFailureAlarm,
 		RunLatencyMs:     DefaultRunLatencyMs,
 		LogRetentionDays: DefaultLogRetentionDays,
+		MetricsTransport: MetricsEMF,
 		AssetRoot:        DefaultAssetRoot,
 	}
 }
@@ -142,7 +168,9 @@ func ContextKeys() []string {
 	t := reflect.TypeOf(Config{})
 	keys := make([]string, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		keys = append(keys, t.Field(i).Tag.Get("json"))
+		if k := t.Field(i).Tag.Get("json"); k != "-" {
+			keys = append(keys, k)
+		}
 	}
 	return keys
 }
@@ -156,6 +184,7 @@ func ConfigFrom(ctx map[string]any, readFile func(string) ([]byte, error)) (Conf
 	if err := checkKeys(ctx); err != nil {
 		return c, err
 	}
+	given := map[string]bool{}
 	if v, ok := ctx[ConfigFileKey]; ok && v != nil && v != "" {
 		path, ok := v.(string)
 		if !ok {
@@ -185,11 +214,29 @@ func ConfigFrom(ctx map[string]any, readFile func(string) ([]byte, error)) (Conf
 		if err := c.set(file); err != nil {
 			return c, err
 		}
+		markGiven(given, file)
 	}
 	if err := c.set(ctx); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	markGiven(given, ctx)
+	if c.TargetsFile != "" {
+		entries, err := loadTargets(c.TargetsFile, readFile)
+		if err != nil {
+			return c, err
+		}
+		c.Targets = entries
+	}
+	return c, c.validate(given)
+}
+
+// markGiven records the keys of m that hold a value.
+func markGiven(given map[string]bool, m map[string]any) {
+	for k, v := range m {
+		if v != nil && v != "" {
+			given[k] = true
+		}
+	}
 }
 
 func isKey(k string) bool {
@@ -223,6 +270,9 @@ func (c *Config) set(m map[string]any) error {
 	var errs []error
 	for i := 0; i < v.NumField(); i++ {
 		key := v.Type().Field(i).Tag.Get("json")
+		if key == "-" {
+			continue
+		}
 		raw, ok := m[key]
 		if !ok || raw == nil {
 			continue
@@ -299,8 +349,14 @@ var retentions = map[int]string{
 }
 
 // Validate checks every field, all at once; the errors are
-// *validate.FieldError values joined, each naming its context key.
-func (c Config) Validate() error {
+// *validate.FieldError values joined, each naming its context key (and,
+// for a targets file, the entry's field path).
+func (c Config) Validate() error { return c.validate(nil) }
+
+// validate is Validate; given are the keys the configuration set
+// explicitly (ConfigFrom knows them), so that a single-target key set to
+// its default value next to targetsFile is reported too.
+func (c Config) validate(given map[string]bool) error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -314,45 +370,24 @@ func (c Config) Validate() error {
 	if !stackNameRe.MatchString(c.StackName) {
 		bad("stackName", "%q: want a letter, then up to 99 letters, digits and hyphens", c.StackName)
 	}
-	if c.TargetFunctionArn == "" {
-		bad("targetFunctionArn", "required: the sfInvokeAPI function's ARN, e.g. arn:aws:lambda:us-east-1:123456789012:function:sfInvokeAPI")
+	var targetErr error
+	if c.fileForm() {
+		targetErr = c.validateTargetsFile(given)
 	} else {
-		add(validate.FunctionARN("targetFunctionArn", c.TargetFunctionArn))
+		targetErr = c.validateSingleTarget()
 	}
-	if c.TestPhone == "" {
-		bad("testPhone", "required: the E.164 phone of the Salesforce test contact, e.g. +441122334455")
-	} else {
-		add(validate.Phone("testPhone", c.TestPhone))
-	}
-	add(validate.Fields("testFields", c.TestFields))
-	if c.SecretArn == "" {
-		bad("secretArn", "required: the full ARN of sfInvokeAPI's credentials secret (the IAM policy names it)")
-	} else {
-		if err := validate.SecretARN("secretArn", c.SecretArn); err != nil {
+	add(targetErr)
+	if c.TopicKmsKeyArn != "" {
+		if err := validate.KMSKeyARN("topicKmsKeyArn", c.TopicKmsKeyArn); err != nil {
 			add(err)
-		} else if !fullSecretRe.MatchString(c.SecretArn) {
-			bad("secretArn", "%q looks like a partial ARN: give the complete ARN, which ends in - and 6 random characters (the console's Secret ARN); the IAM policy names it exactly", c.SecretArn)
+		} else if r := c.region(); targetErr == nil && arnField(c.TopicKmsKeyArn, 3) != r {
+			bad("topicKmsKeyArn", "region %s differs from the stack's %s (the first target's): the paging topic's key must be in the stack's region", arnField(c.TopicKmsKeyArn, 3), r)
 		}
 	}
-	switch {
-	case c.KmsKeyArn == "":
-		bad("kmsKeyArn", "required: the ARN of the secret's KMS key, arn:aws:kms:<region>:<account>:key/<id>")
-	case strings.Contains(c.KmsKeyArn, ":alias/"):
-		bad("kmsKeyArn", "%q is an alias ARN: an IAM policy cannot grant on an alias, give the key ARN arn:aws:kms:<region>:<account>:key/<id>", c.KmsKeyArn)
+	switch c.MetricsTransport {
+	case MetricsEMF, MetricsAPI:
 	default:
-		add(validate.KMSKeyARN("kmsKeyArn", c.KmsKeyArn))
-	}
-	if c.ConnectInstanceArn != "" {
-		add(validate.ConnectInstanceARN("connectInstanceArn", c.ConnectInstanceArn))
-	}
-	if c.TargetRoleArn != "" && !roleARNRe.MatchString(c.TargetRoleArn) {
-		bad("targetRoleArn", "%q is not an IAM role ARN (want arn:aws:iam::<account>:role/[<path>/]<name>, as the function's configuration shows it)", c.TargetRoleArn)
-	}
-	if c.TargetName != "" {
-		add(validate.Label("targetName", c.TargetName))
-	}
-	if len(errs) == 0 {
-		add(c.sameRegion())
+		bad("metricsTransport", "%q: want %s (default: publish-metrics logs the metrics in CloudWatch's embedded metric format; no PutMetricData) or %s (a PutMetricData request per run)", c.MetricsTransport, MetricsEMF, MetricsAPI)
 	}
 
 	period, err := c.scheduleInterval()
@@ -373,9 +408,6 @@ func (c Config) Validate() error {
 	case "ALL", "ERROR", "FATAL", "OFF":
 	default:
 		bad("workflowLogLevel", "%q: want ALL, ERROR (default: failed executions only), FATAL or OFF", c.WorkflowLogLevel)
-	}
-	if c.TopicKmsKeyArn != "" {
-		add(validate.KMSKeyARN("topicKmsKeyArn", c.TopicKmsKeyArn))
 	}
 	if !namespaceRe.MatchString(c.MetricNamespace) || strings.HasPrefix(c.MetricNamespace, ":") || strings.HasPrefix(strings.ToUpper(c.MetricNamespace), "AWS/") {
 		bad("metricNamespace", "%q: want 1 to 255 of letters, digits and .-_/#:, not starting with : or AWS/", c.MetricNamespace)
@@ -408,16 +440,86 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// sameRegion: sfprobe's functions call the target's APIs in their own
-// region, so the stack, the function, the secret and the key share one.
-func (c Config) sameRegion() error {
-	want := arnField(c.TargetFunctionArn, 3)
+// validateSingleTarget checks the single-target keys.
+func (c Config) validateSingleTarget() error {
 	var errs []error
-	for _, kv := range [][2]string{{"secretArn", c.SecretArn}, {"kmsKeyArn", c.KmsKeyArn}, {"connectInstanceArn", c.ConnectInstanceArn}, {"topicKmsKeyArn", c.TopicKmsKeyArn}} {
-		if kv[1] != "" && arnField(kv[1], 3) != want {
-			errs = append(errs, &validate.FieldError{Field: kv[0], Msg: fmt.Sprintf("region %s differs from targetFunctionArn's %s: deploy one stack in the target's region", arnField(kv[1], 3), want)})
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &validate.FieldError{Field: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.TargetFunctionArn == "" {
+		bad("targetFunctionArn", "required (or targetsFile for several targets): the sfInvokeAPI function's ARN, e.g. arn:aws:lambda:us-east-1:123456789012:function:sfInvokeAPI")
+	} else {
+		add(validate.FunctionARN("targetFunctionArn", c.TargetFunctionArn))
+	}
+	if c.TestPhone == "" {
+		bad("testPhone", "required (or targetsFile): the E.164 phone of the Salesforce test contact, e.g. +441122334455")
+	} else {
+		add(validate.Phone("testPhone", c.TestPhone))
+	}
+	add(validate.Fields("testFields", c.TestFields))
+	add(stackSecretARN("secretArn", c.SecretArn, "required (or targetsFile)"))
+	add(stackKeyARN("kmsKeyArn", c.KmsKeyArn, "required (or targetsFile)"))
+	if c.ConnectInstanceArn != "" {
+		add(validate.ConnectInstanceARN("connectInstanceArn", c.ConnectInstanceArn))
+	}
+	if c.TargetRoleArn != "" && !roleARNRe.MatchString(c.TargetRoleArn) {
+		bad("targetRoleArn", "%q is not an IAM role ARN (want arn:aws:iam::<account>:role/[<path>/]<name>, as the function's configuration shows it)", c.TargetRoleArn)
+	}
+	if c.TargetName != "" {
+		add(validate.Label("targetName", c.TargetName))
+	}
+	if len(errs) == 0 {
+		add(sameRegion(c.TargetFunctionArn, "targetFunctionArn", map[string]string{
+			"secretArn": c.SecretArn, "kmsKeyArn": c.KmsKeyArn, "connectInstanceArn": c.ConnectInstanceArn,
+		}))
+	}
+	return errors.Join(errs...)
+}
+
+// stackSecretARN checks a secret ARN the stack's IAM policy names: required
+// (missing says why) and complete.
+func stackSecretARN(field, arn, missing string) error {
+	if arn == "" {
+		return &validate.FieldError{Field: field, Msg: missing + ": the complete ARN of sfInvokeAPI's credentials secret (the IAM policy names it)"}
+	}
+	if err := validate.SecretARN(field, arn); err != nil {
+		return err
+	}
+	if !fullSecretRe.MatchString(arn) {
+		return &validate.FieldError{Field: field, Msg: fmt.Sprintf("%q looks like a partial ARN: give the complete ARN, which ends in - and 6 random characters (the console's Secret ARN); the IAM policy names it exactly", arn)}
+	}
+	return nil
+}
+
+// stackKeyARN checks a KMS key ARN the stack's IAM policy names: required
+// (missing says why) and a key, not an alias.
+func stackKeyARN(field, arn, missing string) error {
+	switch {
+	case arn == "":
+		return &validate.FieldError{Field: field, Msg: missing + ": the ARN of the secret's KMS key, arn:aws:kms:<region>:<account>:key/<id>"}
+	case strings.Contains(arn, ":alias/"):
+		return &validate.FieldError{Field: field, Msg: fmt.Sprintf("%q is an alias ARN: an IAM policy cannot grant on an alias, give the key ARN arn:aws:kms:<region>:<account>:key/<id>", arn)}
+	}
+	return validate.KMSKeyARN(field, arn)
+}
+
+// sameRegion: sfprobe's functions call a target's function, secret and key
+// with one region's clients, the function's: the others must be in its
+// region (fnField names the function's field in the errors).
+func sameRegion(fnArn, fnField string, others map[string]string) error {
+	want := arnField(fnArn, 3)
+	var errs []error
+	for key, arn := range others {
+		if arn != "" && arnField(arn, 3) != want {
+			errs = append(errs, &validate.FieldError{Field: key, Msg: fmt.Sprintf("region %s differs from %s's %s: a target's secret, key and Connect instance are in its function's region", arnField(arn, 3), fnField, want)})
+		}
+	}
+	sortErrs(errs)
 	return errors.Join(errs...)
 }
 
@@ -532,9 +634,9 @@ func (c Config) Label() string {
 	return arnField(c.TargetFunctionArn, 6)
 }
 
-// targetBaseArn is the target's ARN without a qualifier.
-func (c Config) targetBaseArn() string {
-	parts := strings.Split(c.TargetFunctionArn, ":")
+// baseArn is a function ARN without its qualifier.
+func baseArn(fn string) string {
+	parts := strings.Split(fn, ":")
 	if len(parts) > 7 {
 		parts = parts[:7]
 	}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -36,12 +39,19 @@ func TestAlarmCost(t *testing.T) {
 		variant     string
 		wantMetrics int
 	}{
-		// RunFailure (2: RunSuccess and Paused), ExecutionsFailed,
-		// ExecutionsTimedOut, CleanupFailure, MaintenanceWindow.
-		{"default", 6},
-		// + RunLatency (detailedMetrics), ExecutionThrottled and 4
-		// FunctionErrors (diagnosticAlarms), 8 CheckFailure (perCheckAlarms).
-		{"full", 6 + 1 + 1 + len(workflow.Functions) + 8},
+		// RunFailure (2: RunSuccess and Paused), CleanupFailure,
+		// MaintenanceWindow.
+		{"default", 4},
+		// + RunLatency (detailedMetrics), ExecutionsFailed,
+		// ExecutionsTimedOut, ExecutionThrottled and 4 FunctionErrors
+		// (diagnosticAlarms), 8 CheckFailure (perCheckAlarms).
+		{"full", 4 + 1 + 3 + len(workflow.Functions) + 8},
+		// Per target RunFailure (2) and CleanupFailure; one
+		// MaintenanceWindow.
+		{"fleet", 2*3 + 1},
+		// + per target RunLatency and 8 CheckFailure; once the 7
+		// diagnostic alarms.
+		{"fleetFull", 2*(3+1+8) + 1 + 3 + len(workflow.Functions)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant, func(t *testing.T) {
@@ -49,6 +59,146 @@ func TestAlarmCost(t *testing.T) {
 			assert.Equal(t, tt.wantMetrics, metrics)
 			assert.Equal(t, 1, composites)
 		})
+	}
+}
+
+// The price list (us-east-1 list prices, no free tiers) and the per-run
+// assumptions of docs/DEPLOY.md's cost section.
+const (
+	perStandingMetric = 0.30         // a custom metric published all month
+	perAlarmMetric    = 0.10         // a standard-resolution alarm, per metric
+	perComposite      = 0.50         // a composite alarm
+	perKey            = 1.00         // a customer managed KMS key
+	perLambdaRequest  = 0.20e-6      // a Lambda invocation
+	perArmGBs         = 0.0000133334 // Lambda arm64 GB-s (sfprobe's functions)
+	perX86GBs         = 0.0000166667 // Lambda x86 GB-s (sfInvokeAPI, assumed)
+	perExpressRequest = 1.00e-6      // a Step Functions Express execution
+	perExpressGBs     = 0.00001667   // Express duration, per GB-s (64 MB units)
+	perSchedulerStart = 1.00e-6      // an EventBridge Scheduler invocation
+	perSecretsCall    = 0.05 / 1e4   // a Secrets Manager API call
+	perKMSRequest     = 0.03 / 1e4   // a KMS request
+	perLogByte        = 0.50 / 1e9   // CloudWatch Logs ingestion
+	perPutMetricData  = 0.01 / 1e3   // a PutMetricData request (metricsTransport api)
+
+	chainSeconds, awsSeconds = 5.0, 2.5            // an Express execution's duration
+	chainLogBytes            = 2500.0              // the handlers' lines of a chain run
+	awsLogBytes              = 2000.0              // ... of an AWS-side run
+	emfBytes                 = 600.0               // the embedded-metric-format lines, per target and run
+	awsRunsPerMonth          = 30 * 24 * 60 / 15.0 // configSchedule rate(15 minutes)
+	standingMetricsPerTarget = 2                   // RunSuccess, SalesforceCalls
+	minutesPerMonth          = 30 * 24 * 60
+	summarizeCost            = perLambdaRequest + 0.1*0.125*perArmGBs // the fleet report, several targets only
+)
+
+// runCosts are the per-run costs of docs/DEPLOY.md: each run's part per
+// target, and its part shared by the targets of one execution.
+type runCosts struct{ chainTarget, chainShared, awsTarget, awsShared float64 }
+
+func perRun() runCosts {
+	return runCosts{
+		chainTarget: 6*perLambdaRequest + 4.5*0.125*perArmGBs + // check-salesforce ×4, cleanup, publish-metrics
+			5*perLambdaRequest + 5*0.8*0.125*perX86GBs + // sfInvokeAPI
+			(chainLogBytes+emfBytes)*perLogByte,
+		chainShared: perExpressRequest + chainSeconds*0.0625*perExpressGBs + perSchedulerStart,
+		awsTarget: 2*perLambdaRequest + 2*0.125*perArmGBs + // check-config, publish-metrics
+			3*perSecretsCall + 3*perKMSRequest + // DescribeSecret, GetSecretValue, ListSecretVersionIds; DescribeKey, GetKeyPolicy, Decrypt
+			(awsLogBytes+emfBytes)*perLogByte,
+		awsShared: perExpressRequest + awsSeconds*0.0625*perExpressGBs + perSchedulerStart,
+	}
+}
+
+// monthly is one stack's cost for a month at a chain cadence of every
+// minutes: per target, and shared by its targets (the template's alarms
+// and keys included).
+type monthly struct{ perTarget, shared float64 }
+
+func monthlyCost(s *synthesized, targets, every int) monthly {
+	alarms, composites := s.alarmMetrics()
+	keys := len(s.resources("AWS::KMS::Key"))
+	perTargetAlarms := 3 // RunFailure (2 metrics), CleanupFailure
+	chain := float64(minutesPerMonth / every)
+	r := perRun()
+	m := monthly{
+		perTarget: standingMetricsPerTarget*perStandingMetric + float64(perTargetAlarms)*perAlarmMetric +
+			chain*r.chainTarget + awsRunsPerMonth*r.awsTarget,
+		shared: float64(alarms-perTargetAlarms*targets)*perAlarmMetric + float64(composites)*perComposite + float64(keys)*perKey +
+			chain*r.chainShared + awsRunsPerMonth*r.awsShared,
+	}
+	if targets > 1 {
+		m.shared += (chain + awsRunsPerMonth) * summarizeCost
+	}
+	return m
+}
+
+// each is the cost per target of a stack probing n targets.
+func (m monthly) each(n int) float64 { return m.perTarget + m.shared/float64(n) }
+
+func usd(x float64) string { return fmt.Sprintf("$%.2f", x) }
+
+// TestCostSection pins docs/DEPLOY.md's and README.md's cost tables to the
+// model above and to the synthesized templates' alarms and keys.
+func TestCostSection(t *testing.T) {
+	own, shared := synth(t, "default"), synth(t, "lean")
+	fleetOwn := synth(t, "fleet")
+	r := perRun()
+	chainRun, awsRun := r.chainTarget+r.chainShared, r.awsTarget+r.awsShared
+	at := func(s *synthesized, n, every int) monthly { return monthlyCost(s, n, every) }
+	perRunPart := func(every int) float64 {
+		return float64(minutesPerMonth/every)*chainRun + awsRunsPerMonth*awsRun
+	}
+	fixed := func(s *synthesized, every int) float64 {
+		m := at(s, 1, every)
+		return m.perTarget + m.shared - perRunPart(every)
+	}
+	require.InDelta(t, 2.50, fixed(own, 5), 0.001, "fixed part, own topic key")
+	require.InDelta(t, 1.50, fixed(shared, 5), 0.001, "fixed part, shared key")
+	// A stack of two targets: its shared fixed part is MaintenanceWindow,
+	// Paging and the key.
+	require.InDelta(t, 1.60, at(fleetOwn, 2, 5).shared-(float64(minutesPerMonth/5)*(r.chainShared+summarizeCost)+awsRunsPerMonth*(r.awsShared+summarizeCost)), 0.001)
+
+	pair := func(a, b float64) string { return usd(a) + " / " + usd(b) }
+	fleet := func(n int) string {
+		// The fleet's shared part with a shared key: the same less the key.
+		ownKey := func(every int) monthly { return at(fleetOwn, 2, every) }
+		noKey := func(every int) monthly { m := ownKey(every); m.shared -= perKey; return m }
+		return fmt.Sprintf("| %s | %s |", pair(ownKey(5).each(n), noKey(5).each(n)), pair(ownKey(1).each(n), noKey(1).each(n)))
+	}
+	deploy := []string{
+		fmt.Sprintf("≈ $%.7f", chainRun),
+		fmt.Sprintf("≈ $%.7f", awsRun),
+		fmt.Sprintf("| Salesforce-chain runs (8,640 / 43,200 × $%.7f) | %s | %s |", chainRun,
+			usd(float64(minutesPerMonth/5)*chainRun), usd(float64(minutesPerMonth)*chainRun)),
+		fmt.Sprintf("| AWS-side runs (2,880 × $%.7f) | %s | %s |", awsRun, usd(awsRunsPerMonth*awsRun), usd(awsRunsPerMonth*awsRun)),
+		fmt.Sprintf("| per-run part | %s | %s |", usd(perRunPart(5)), usd(perRunPart(1))),
+		fmt.Sprintf("| **total, own topic key** | **%s** | **%s** |", usd(perRunPart(5)+fixed(own, 5)), usd(perRunPart(1)+fixed(own, 1))),
+		fmt.Sprintf("| **total, shared key (`topicKmsKeyArn`)** | **%s** | **%s** |", usd(perRunPart(5)+fixed(shared, 5)), usd(perRunPart(1)+fixed(shared, 1))),
+		fmt.Sprintf("| per-target part: 2 standing metrics, RunFailure and CleanupFailure ($0.90), its runs' Lambdas, sfInvokeAPI, Secrets Manager, KMS and log bytes | %s | %s |",
+			usd(at(fleetOwn, 2, 5).perTarget), usd(at(fleetOwn, 2, 1).perTarget)),
+		fmt.Sprintf("| shared part, own key / shared key: MaintenanceWindow, Paging and the key ($1.60 / $0.60), Express, Scheduler and the fleet report | %s | %s |",
+			pair(at(fleetOwn, 2, 5).shared, at(fleetOwn, 2, 5).shared-perKey), pair(at(fleetOwn, 2, 1).shared, at(fleetOwn, 2, 1).shared-perKey)),
+		"| **2 targets**, own key / shared key " + fleet(2),
+		"| **3 targets**, own key / shared key " + fleet(3),
+		"| **5 targets**, own key / shared key " + fleet(5),
+		"| **50 targets**, own key / shared key " + fleet(50),
+		// A PutMetricData request per target and run instead of the EMF bytes.
+		fmt.Sprintf("| `metricsTransport=api` (one `PutMetricData` per target and run instead of the EMF bytes) | +%s | +%s |",
+			usd((float64(minutesPerMonth/5)+awsRunsPerMonth)*(perPutMetricData-emfBytes*perLogByte)),
+			usd((float64(minutesPerMonth)+awsRunsPerMonth)*(perPutMetricData-emfBytes*perLogByte))),
+	}
+	readme := []string{
+		fmt.Sprintf("| per-run part, one target (Step Functions, Lambda incl. sfInvokeAPI's own, Secrets Manager, KMS, logs incl. the embedded-metric-format lines, Scheduler) | %s | %s |",
+			usd(perRunPart(5)), usd(perRunPart(1))),
+		fmt.Sprintf("| **one target per stack**, own key / shared key | **%s** | **%s** |",
+			pair(perRunPart(5)+fixed(own, 5), perRunPart(5)+fixed(shared, 5)), pair(perRunPart(1)+fixed(own, 1), perRunPart(1)+fixed(shared, 1))),
+		"| per target, 2 targets in one stack, own key / shared key " + fleet(2),
+		"| per target, 5 targets in one stack, own key / shared key " + fleet(5),
+	}
+	for file, rows := range map[string][]string{"../docs/DEPLOY.md": deploy, "../README.md": readme} {
+		doc, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, row := range rows {
+			assert.True(t, strings.Contains(string(doc), row), "%s lacks the row (or its numbers changed):\n%s", file, row)
+		}
 	}
 }
 

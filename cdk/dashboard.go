@@ -22,14 +22,16 @@ type DashboardProps struct {
 	Checks    []string
 }
 
-// NewDashboard creates the dashboard: the alarms' states, run success and
-// duration (RunDuration with detailedMetrics, else the state machine's own
-// ExecutionTime, which costs nothing), per-check failures and (with
-// detailedMetrics) latency, and the state machine's and functions' own
-// health.
+// NewDashboard creates the dashboard: the alarms' states, run success per
+// target and duration (RunDuration with detailedMetrics, else the state
+// machine's own ExecutionTime, which costs nothing), per-check failures and
+// (with detailedMetrics) latency, and the state machine's and functions'
+// own health. With several targets every per-target graph has a line per
+// target.
 func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) awscloudwatch.Dashboard {
 	c := props.Config
-	label := c.Label()
+	labels := c.labels()
+	several := len(labels) > 1
 	period := awscdk.Duration_Seconds(jsii.Number(c.alarmPeriod().Seconds()))
 	metric := func(name, statistic, lbl string, dims map[string]*string) awscloudwatch.IMetric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
@@ -41,13 +43,36 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 			Label:         jsii.String(lbl),
 		})
 	}
-	target := map[string]*string{metricname.DimTarget: jsii.String(label)}
+	target := func(label string) map[string]*string {
+		return map[string]*string{metricname.DimTarget: jsii.String(label)}
+	}
+	// perTarget is one line per target (labelled lbl alone for one target).
+	perTarget := func(name, statistic, lbl string) []awscloudwatch.IMetric {
+		out := []awscloudwatch.IMetric{}
+		for _, l := range labels {
+			line := lbl
+			if several {
+				line = l
+				if lbl != "" {
+					line = l + " " + lbl
+				}
+			}
+			out = append(out, metric(name, statistic, line, target(l)))
+		}
+		return out
+	}
 	perCheck := func(name, statistic string) *[]awscloudwatch.IMetric {
 		out := []awscloudwatch.IMetric{}
-		for _, ch := range props.Checks {
-			out = append(out, metric(name, statistic, ch, map[string]*string{
-				metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch),
-			}))
+		for _, l := range labels {
+			for _, ch := range props.Checks {
+				line := ch
+				if several {
+					line = l + " " + ch
+				}
+				out = append(out, metric(name, statistic, line, map[string]*string{
+					metricname.DimTarget: jsii.String(l), metricname.DimCheck: jsii.String(ch),
+				}))
+			}
 		}
 		return &out
 	}
@@ -55,10 +80,6 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(8), Height: jsii.Number(6)})
 	}
 
-	alarms := []interfacesawscloudwatch.IAlarmRef{}
-	for _, a := range props.Alarms.All() {
-		alarms = append(alarms, a)
-	}
 	sm := props.Workflow.StateMachine
 	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}
 	fnErrors := []awscloudwatch.IMetric{}
@@ -75,7 +96,7 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	} else {
 		latency = awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
 			Markdown: jsii.String("### Check latency\nPer-check latency (CheckLatency) and the run's duration (RunDuration) are published with " +
-				"`-c detailedMetrics=true` (9 more metrics, $2.70 a month, and the RunLatency alarm). " +
+				"`-c detailedMetrics=true` (9 more metrics per target, $2.70 a month each, and the RunLatency alarm). " +
 				"The execution time on the left is the state machine's own metric."),
 			Width: jsii.Number(12), Height: jsii.Number(6),
 		})
@@ -83,25 +104,35 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 
 	d := awscloudwatch.NewDashboard(scope, jsii.String(id), &awscloudwatch.DashboardProps{
 		// Dashboard names are unique per account, across regions.
-		DashboardName:   jsii.String(c.StackName + "-" + arnField(c.TargetFunctionArn, 3)),
+		DashboardName:   jsii.String(c.StackName + "-" + c.region()),
 		DefaultInterval: awscdk.Duration_Days(jsii.Number(1)),
 	})
+	what := fmt.Sprintf("Target `%s`", c.TargetFunctionArn)
+	if c.fileForm() {
+		what = fmt.Sprintf("%d targets from `%s`", len(labels), c.TargetsFile)
+	}
 	d.AddWidgets(
 		awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
-			Markdown: jsii.String(fmt.Sprintf("## sfprobe: %s\nTarget `%s`, %s, %s workflow. "+
+			Markdown: jsii.String(fmt.Sprintf("## sfprobe: %s\n%s, %s, %s workflow. "+
 				"Only **%s-%s** notifies; each alarm's description names its runbook section (%s).",
-				label, c.TargetFunctionArn, c.scheduleSummary(), c.WorkflowType, c.StackName, alarmname.Paging, alarmname.RunbookPath)),
+				c.summary(), what, c.scheduleSummary(), c.WorkflowType, c.StackName, alarmname.Paging, alarmname.RunbookPath)),
 			Width: jsii.Number(24), Height: jsii.Number(2),
 		}),
 	)
-	d.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-		Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(4),
-		SortBy: awscloudwatch.AlarmStatusWidgetSortBy_STATE_UPDATED_TIMESTAMP,
-	}))
-	duration := graph("Run duration (ms)", []awscloudwatch.IMetric{
-		metric(metricname.RunDuration, "p50", "p50", target),
-		metric(metricname.RunDuration, "Maximum", "max", target),
-	})
+	// An alarm status widget shows at most 100 alarms.
+	const perWidget = 100
+	all := props.Alarms.All()
+	for i := 0; i < len(all); i += perWidget {
+		alarms := []interfacesawscloudwatch.IAlarmRef{}
+		for _, a := range all[i:min(i+perWidget, len(all))] {
+			alarms = append(alarms, a)
+		}
+		d.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+			Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(4),
+			SortBy: awscloudwatch.AlarmStatusWidgetSortBy_STATE_UPDATED_TIMESTAMP,
+		}))
+	}
+	duration := graph("Run duration (ms)", append(perTarget(metricname.RunDuration, "p50", "p50"), perTarget(metricname.RunDuration, "Maximum", "max")...))
 	if !c.DetailedMetrics {
 		// AWS/States ExecutionTime: the whole execution, pause check and
 		// publishing included; free, unlike a metric of sfprobe's own.
@@ -110,10 +141,14 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 			sm.MetricTime(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: period, Label: jsii.String("max")}),
 		})
 	}
+	success := "Run success (1 ok, 0 failed)"
+	if several {
+		success = "Run success per target (1 ok, 0 failed)"
+	}
 	d.AddWidgets(
-		graph("Run success (1 ok, 0 failed)", []awscloudwatch.IMetric{metric(metricname.RunSuccess, "Minimum", "RunSuccess min", target)}),
+		graph(success, perTarget(metricname.RunSuccess, "Minimum", "RunSuccess min")),
 		duration,
-		graph("Salesforce calls per period", []awscloudwatch.IMetric{metric(metricname.SalesforceCalls, "Sum", "calls", target)}),
+		graph("Salesforce calls per period", perTarget(metricname.SalesforceCalls, "Sum", "calls")),
 	)
 	d.AddWidgets(
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
@@ -125,10 +160,9 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	d.AddWidgets(
 		graph("Executions", []awscloudwatch.IMetric{sm.MetricSucceeded(sum), sm.MetricFailed(sum), sm.MetricTimedOut(sum), sm.MetricThrottled(sum)}),
 		graph("sfprobe function errors", fnErrors),
-		graph("Cleanup failures and paused runs", []awscloudwatch.IMetric{
-			metric(metricname.CleanupFailure, "Sum", "CleanupFailure", target),
-			metric(metricname.Paused, "Sum", "Paused", target),
-		}),
+		graph("Cleanup failures and paused runs", append(
+			perTarget(metricname.CleanupFailure, "Sum", "CleanupFailure"),
+			perTarget(metricname.Paused, "Sum", "Paused")...)),
 	)
 	return d
 }

@@ -45,8 +45,8 @@ const CallTimeout = "15s"
 type FunctionsProps struct {
 	Config Config
 	// Policies are each function's statements beyond writing its logs,
-	// keyed by function name.
-	Policies map[string][]awsiam.PolicyStatement
+	// keyed by function name (FunctionPolicies).
+	Policies map[string]RolePolicies
 }
 
 // Functions are sfprobe's four Lambda functions, keyed by name, with their
@@ -85,8 +85,9 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 			workflow.EnvKeepCases:   jsii.String(strconv.FormatBool(c.KeepCases)),
 		},
 		FnPublishMetrics: {
-			workflow.EnvMetricNamespace: jsii.String(c.MetricNamespace),
-			workflow.EnvDetailedMetrics: jsii.String(strconv.FormatBool(c.DetailedMetrics)),
+			workflow.EnvMetricNamespace:  jsii.String(c.MetricNamespace),
+			workflow.EnvDetailedMetrics:  jsii.String(strconv.FormatBool(c.DetailedMetrics)),
+			workflow.EnvMetricsTransport: jsii.String(c.MetricsTransport),
 		},
 	}
 
@@ -100,7 +101,7 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 	for _, wf := range workflow.Functions {
 		fn, role, logs := newFunction(group, c, functionSpec{
 			name: wf.Name, description: wf.Description, timeoutSeconds: FunctionTimeouts[wf.Name],
-			env: env[wf.Name], statements: props.Policies[wf.Name],
+			env: env[wf.Name], statements: props.Policies[wf.Name].Inline, managed: props.Policies[wf.Name].Managed,
 		})
 		out.ByName[wf.Name], out.Roles[wf.Name], out.LogGroups[wf.Name] = fn, role, logs
 	}
@@ -112,16 +113,21 @@ type functionSpec struct {
 	name, description string
 	timeoutSeconds    float64
 	env               map[string]*string
-	// statements are the role's statements beyond writing its logs.
+	// statements are the role's inline statements beyond writing its logs.
 	statements []awsiam.PolicyStatement
+	// managed are documents attached to the role as customer managed
+	// policies (the grants on a targets file's targets).
+	managed [][]awsiam.PolicyStatement
 }
 
 // newFunction creates the function spec.name in scope from
 // <AssetRoot>/<name>/bootstrap: provided.al2023, arm64, 128 MB, its own role
-// (its log group plus spec.statements) and its own log group. Logs are JSON
+// (its log group plus spec.statements, and spec.managed as customer managed
+// policies, children of the role) and its own log group. Logs are JSON
 // with Lambda's system logs at WARN, which drops the START, END and REPORT
 // lines of every invocation, and the application's at INFO (the handlers
-// log one masked line per check).
+// log one masked line per check; publish-metrics logs the embedded metric
+// format lines at INFO, so its level must not rise above INFO).
 func newFunction(scope constructs.Construct, c Config, spec functionSpec) (awslambda.Function, awsiam.Role, awslogs.LogGroup) {
 	cid := pascal(spec.name)
 	logs := awslogs.NewLogGroup(scope, jsii.String(cid+"Logs"), &awslogs.LogGroupProps{
@@ -140,6 +146,13 @@ func newFunction(scope constructs.Construct, c Config, spec functionSpec) (awsla
 			"sfprobe": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
 		},
 	})
+	for i, doc := range spec.managed {
+		awsiam.NewManagedPolicy(role, jsii.String(fmt.Sprintf("TargetGrants%d", i+1)), &awsiam.ManagedPolicyProps{
+			Description: jsii.String(fmt.Sprintf("sfprobe %s: grants on the targets (part %d of %d)", spec.name, i+1, len(spec.managed))),
+			Statements:  &doc,
+			Roles:       &[]awsiam.IRole{role},
+		})
+	}
 	fn := awslambda.NewFunction(scope, jsii.String(cid), &awslambda.FunctionProps{
 		Description:           jsii.String("sfprobe " + spec.name + ": " + spec.description),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),

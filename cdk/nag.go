@@ -28,16 +28,22 @@ func addNagSuppressions(s *SfprobeStack) {
 		cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{sup}, jsii.Bool(true))
 	}
 	c := s.Functions
-	qualifiers := "Resource::" + s.config().targetBaseArn() + ":*"
-	for _, name := range []string{FnCheckConfig, FnCheckSalesforce, FnCleanup} {
-		suppress(c.Roles[name], "AwsSolutions-IAM5",
-			"The target function's qualifiers (versions and aliases): the checks call sfInvokeAPI by the reference configured, which may be qualified. No other function matches.",
-			qualifiers)
-	}
-	suppress(c.Roles[FnPublishMetrics], "AwsSolutions-IAM5",
-		"cloudwatch:PutMetricData supports no resource-level permissions; the statement's cloudwatch:namespace condition limits it to sfprobe's namespace.",
-		"Resource::*")
 	cfg := s.config()
+	var qualifiers []any
+	for _, t := range cfg.DefaultTargets() {
+		qualifiers = append(qualifiers, "Resource::"+baseArn(t.Function)+":*")
+	}
+	for _, name := range []string{FnCheckConfig, FnCheckSalesforce, FnCleanup} {
+		// On the role and its children: the targets' managed policies too.
+		suppress(c.Roles[name], "AwsSolutions-IAM5",
+			"The target functions' qualifiers (versions and aliases): the checks call sfInvokeAPI by the reference configured, which may be qualified. No other function matches.",
+			qualifiers...)
+	}
+	if cfg.MetricsTransport == MetricsAPI {
+		suppress(c.Roles[FnPublishMetrics], "AwsSolutions-IAM5",
+			"cloudwatch:PutMetricData supports no resource-level permissions; the statement's cloudwatch:namespace condition limits it to sfprobe's namespace.",
+			"Resource::*")
+	}
 	var star []string
 	if cfg.Tracing {
 		star = append(star, "X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets)")

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/sfprobe/sfprobe/internal/check"
 )
 
 // The Sids of the functions' statements; tests and readers find them by Sid.
@@ -11,7 +17,7 @@ const (
 	SidReadTargetConfig   = "ReadTargetConfig"
 	SidInvokeTarget       = "InvokeTarget"
 	SidReadSecret         = "ReadSecret"
-	SidDescribeKey        = "DescribeKey"
+	SidReadKey            = "DescribeKeyAndReadKeyPolicy"
 	SidDecryptViaSecrets  = "DecryptSecretViaSecretsManager"
 	SidSimulateRole       = "SimulateTargetRolePolicies"
 	SidPutMetrics         = "PutMetricsInNamespace"
@@ -19,58 +25,199 @@ const (
 	SidReadPauseParameter = "ReadPauseParameter"
 )
 
-// targetResources are the target function and its qualifiers (versions and
+// IAM's size limits, in characters without whitespace: a customer managed
+// policy holds at most 6,144 (maxManagedPolicy leaves room for CDK's own
+// rendering) and a role takes 10 managed policies unless the quota is
+// raised.
+const (
+	maxManagedPolicy   = 6000
+	maxManagedPolicies = 10
+)
+
+// RolePolicies are one function role's statements beyond writing its logs.
+type RolePolicies struct {
+	// Inline go in the role's own inline policy.
+	Inline []awsiam.PolicyStatement
+	// Managed are documents attached to the role as customer managed
+	// policies: with a targets file, the grants on the targets, packed so
+	// that each stays within IAM's 6,144 characters (a role's inline
+	// policies may hold only 10,240 in all, about 17 targets' grants).
+	Managed [][]awsiam.PolicyStatement
+}
+
+// grant is a policy statement as plain data, so that its size is known.
+type grant struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Action    []string       `json:"Action"`
+	Resource  []string       `json:"Resource"`
+	Condition map[string]any `json:"Condition,omitempty"`
+}
+
+func (g grant) statement() awsiam.PolicyStatement {
+	p := &awsiam.PolicyStatementProps{
+		Sid:       jsii.String(g.Sid),
+		Actions:   jsii.Strings(g.Action...),
+		Resources: jsii.Strings(g.Resource...),
+	}
+	if g.Condition != nil {
+		cond := g.Condition
+		p.Conditions = &cond
+	}
+	return awsiam.NewPolicyStatement(p)
+}
+
+func statements(gs []grant) []awsiam.PolicyStatement {
+	out := make([]awsiam.PolicyStatement, len(gs))
+	for i, g := range gs {
+		out[i] = g.statement()
+	}
+	return out
+}
+
+// functionResources are a target function and its qualifiers (versions and
 // aliases): the checks call it by the reference they were given.
-func (c Config) targetResources() []string {
-	base := c.targetBaseArn()
+func functionResources(fn string) []string {
+	base := baseArn(fn)
 	return []string{base, base + ":*"}
 }
 
-// FunctionPolicies returns each function's statements beyond its logs:
-// least privilege, on the named resources only.
-//
-//   - check-config reads the target's configuration and resource policy,
-//     the secret's metadata, value and versions, describes the key, decrypts
-//     only through Secrets Manager, and simulates the target role's policies
-//     when targetRoleArn is given;
-//   - check-salesforce and cleanup invoke the target;
-//   - publish-metrics puts metrics in the configured namespace only.
-func FunctionPolicies(c Config) map[string][]awsiam.PolicyStatement {
-	stmt := func(sid string, actions, resources []string, conditions map[string]any) awsiam.PolicyStatement {
-		p := &awsiam.PolicyStatementProps{
-			Sid:       jsii.String(sid),
-			Actions:   jsii.Strings(actions...),
-			Resources: jsii.Strings(resources...),
-		}
-		if conditions != nil {
-			p.Conditions = &conditions
-		}
-		return awsiam.NewPolicyStatement(p)
-	}
-	invoke := stmt(SidInvokeTarget, []string{"lambda:InvokeFunction"}, c.targetResources(), nil)
+// targetResources are the single target's function resources.
+func (c Config) targetResources() []string { return functionResources(c.TargetFunctionArn) }
 
-	checkConfig := []awsiam.PolicyStatement{
-		stmt(SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, c.targetResources(), nil),
-		stmt(SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, []string{c.SecretArn}, nil),
-		stmt(SidDescribeKey, []string{"kms:DescribeKey"}, []string{c.KmsKeyArn}, nil),
-		stmt(SidDecryptViaSecrets, []string{"kms:Decrypt"}, []string{c.KmsKeyArn}, map[string]any{
-			"StringEquals": map[string]any{
-				"kms:ViaService":                  "secretsmanager." + arnField(c.SecretArn, 3) + ".amazonaws.com",
-				"kms:EncryptionContext:SecretARN": c.SecretArn,
-			},
-		}),
+// targetGrants are the statements of function fn's role that name targets
+// ts: one statement per purpose, listing every target's resources (a
+// resource two targets share is listed once).
+//
+//   - check-config reads each target's configuration and resource policy,
+//     its secret's metadata, value and versions, describes its key and
+//     reads the key's policy (the KmsKey check simulates the key's
+//     permissions with it), and decrypts only through Secrets Manager, for
+//     the targets' secrets;
+//   - check-salesforce and cleanup invoke the targets.
+func targetGrants(fn string, ts []check.Target) []grant {
+	var fns, secrets, keys, via []string
+	for _, t := range ts {
+		fns = appendNew(fns, functionResources(t.Function)...)
+		secrets = appendNew(secrets, t.SecretARN)
+		keys = appendNew(keys, t.KMSKeyARN)
+		via = appendNew(via, "secretsmanager."+arnField(t.SecretARN, 3)+".amazonaws.com")
+	}
+	// CDK sorts a statement's resources; sort the conditions' values alike.
+	for _, list := range [][]string{fns, secrets, keys, via} {
+		sort.Strings(list)
+	}
+	allow := func(sid string, actions, resources []string, condition map[string]any) grant {
+		return grant{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: condition}
+	}
+	switch fn {
+	case FnCheckConfig:
+		return []grant{
+			allow(SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, fns, nil),
+			allow(SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, secrets, nil),
+			allow(SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, keys, nil),
+			allow(SidDecryptViaSecrets, []string{"kms:Decrypt"}, keys, map[string]any{
+				"StringEquals": map[string]any{
+					"kms:ViaService":                  oneOrMany(via),
+					"kms:EncryptionContext:SecretARN": oneOrMany(secrets),
+				},
+			}),
+		}
+	case FnCheckSalesforce, FnCleanup:
+		return []grant{allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil)}
+	}
+	return nil
+}
+
+// FunctionPolicies returns each function's statements beyond its logs:
+// least privilege, on the named resources only. The grants on the targets
+// are inline for the single target and, with a targets file, in customer
+// managed policies (targetGrants, packed by packGrants); check-config may
+// simulate the target role's policies when targetRoleArn is given; with
+// metricsTransport api publish-metrics may put metrics in the configured
+// namespace only (with emf it needs nothing beyond its logs).
+func FunctionPolicies(c Config) (map[string]RolePolicies, error) {
+	out := map[string]RolePolicies{}
+	ts := c.DefaultTargets()
+	for _, fn := range []string{FnCheckConfig, FnCheckSalesforce, FnCleanup} {
+		if !c.fileForm() {
+			out[fn] = RolePolicies{Inline: statements(targetGrants(fn, ts))}
+			continue
+		}
+		docs, err := packGrants(fn, ts)
+		if err != nil {
+			return nil, err
+		}
+		var p RolePolicies
+		for _, d := range docs {
+			p.Managed = append(p.Managed, statements(d))
+		}
+		out[fn] = p
 	}
 	if c.TargetRoleArn != "" {
-		checkConfig = append(checkConfig, stmt(SidSimulateRole, []string{"iam:SimulatePrincipalPolicy"}, []string{c.TargetRoleArn}, nil))
+		p := out[FnCheckConfig]
+		p.Inline = append(p.Inline, grant{Sid: SidSimulateRole, Effect: "Allow", Action: []string{"iam:SimulatePrincipalPolicy"}, Resource: []string{c.TargetRoleArn}}.statement())
+		out[FnCheckConfig] = p
 	}
-	return map[string][]awsiam.PolicyStatement{
-		FnCheckConfig:     checkConfig,
-		FnCheckSalesforce: {invoke},
-		FnCleanup:         {invoke},
-		FnPublishMetrics: {
-			stmt(SidPutMetrics, []string{"cloudwatch:PutMetricData"}, []string{"*"}, map[string]any{
-				"StringEquals": map[string]any{"cloudwatch:namespace": c.MetricNamespace},
-			}),
-		},
+	if c.MetricsTransport == MetricsAPI {
+		out[FnPublishMetrics] = RolePolicies{Inline: statements([]grant{{
+			Sid: SidPutMetrics, Effect: "Allow", Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
+			Condition: map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": c.MetricNamespace}},
+		}})}
 	}
+	return out, nil
+}
+
+// packGrants splits the targets into consecutive groups whose grants for
+// function fn fit one managed policy each, and returns each group's
+// grants. More than maxManagedPolicies documents is an error.
+func packGrants(fn string, ts []check.Target) ([][]grant, error) {
+	var docs [][]grant
+	start := 0
+	for i := range ts {
+		if policySize(targetGrants(fn, ts[start:i+1])) <= maxManagedPolicy {
+			continue
+		}
+		if i == start {
+			return nil, fmt.Errorf("targetsFile: the IAM grants of %s on target %s alone exceed a managed policy's 6,144 characters", fn, ts[i].Name)
+		}
+		docs = append(docs, targetGrants(fn, ts[start:i]))
+		start = i
+	}
+	if start < len(ts) {
+		docs = append(docs, targetGrants(fn, ts[start:]))
+	}
+	if len(docs) > maxManagedPolicies {
+		return nil, fmt.Errorf("targetsFile: the IAM grants of %s on %d targets need %d managed policies; a role takes %d: split the targets into several stacks", fn, len(ts), len(docs), maxManagedPolicies)
+	}
+	return docs, nil
+}
+
+// policySize is the size IAM counts for a policy document of gs: its JSON
+// without whitespace.
+func policySize(gs []grant) int {
+	raw, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": gs})
+	return len(raw)
+}
+
+// appendNew appends the values of vs that list does not hold yet.
+func appendNew(list []string, vs ...string) []string {
+	for _, v := range vs {
+		seen := false
+		for _, x := range list {
+			seen = seen || x == v
+		}
+		if !seen {
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
+// oneOrMany is a condition's value: one string, or the list of several.
+func oneOrMany(vs []string) any {
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	return vs
 }

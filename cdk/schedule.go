@@ -63,7 +63,7 @@ func NewSchedule(scope constructs.Construct, id string, c Config, sm awsstepfunc
 			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(maxAge.Seconds())),
 		})
 		return awsscheduler.NewSchedule(group, jsii.String(cid), &awsscheduler.ScheduleProps{
-			Description: jsii.String("sfprobe " + c.StackName + ": " + what + " of " + c.Label()),
+			Description: jsii.String("sfprobe " + c.StackName + ": " + what + " of " + c.summary()),
 			Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(expr), nil),
 			Target:      target,
 		})

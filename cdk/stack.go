@@ -25,7 +25,8 @@ type SfprobeStackProps struct {
 	DeploySalt string
 }
 
-// SfprobeStack probes one sfInvokeAPI deployment on a schedule.
+// SfprobeStack probes one sfInvokeAPI deployment, or the targets of a
+// targets file, on a schedule.
 type SfprobeStack struct {
 	awscdk.Stack
 	Functions     *Functions
@@ -59,10 +60,12 @@ const (
 
 // NewSfprobeStack validates props.Config, then creates the stack: the four
 // functions, the state machine, the schedules, the alarms, the paging topic,
-// the dashboard, the pause parameter and, with deployGate, the deploy gate. Without props.Env the stack is
-// pinned to the target function's account and region (the CLI then refuses
-// credentials for another account). Nothing is created when the
-// configuration is invalid.
+// the dashboard, the pause parameter and, with deployGate, the deploy gate.
+// Without props.Env the stack is pinned to the account and region of the
+// target function, or of a targets file's first (the CLI then refuses
+// credentials for another account); the other targets may be in other
+// regions and accounts. Nothing is created when the configuration is
+// invalid.
 func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackProps) (*SfprobeStack, error) {
 	c := props.Config
 	if err := c.Validate(); err != nil {
@@ -75,23 +78,27 @@ func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackP
 	if err != nil {
 		return nil, err
 	}
+	policies, err := FunctionPolicies(c)
+	if err != nil {
+		return nil, err
+	}
 	sprops := props.StackProps
 	if sprops.Env == nil {
 		sprops.Env = &awscdk.Environment{
-			Account: jsii.String(arnField(c.TargetFunctionArn, 4)),
-			Region:  jsii.String(arnField(c.TargetFunctionArn, 3)),
+			Account: jsii.String(c.account()),
+			Region:  jsii.String(c.region()),
 		}
 	}
 	if sprops.StackName == nil {
 		sprops.StackName = jsii.String(c.StackName)
 	}
 	if sprops.Description == nil {
-		sprops.Description = jsii.String("sfprobe: scheduled health check of the Amazon Connect Salesforce function " + c.Label())
+		sprops.Description = jsii.String("sfprobe: scheduled health check of the Amazon Connect Salesforce function " + c.summary())
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &sprops)
 	s := &SfprobeStack{Stack: stack, cfg: c}
 
-	if s.Functions, err = NewFunctions(stack, "Functions", &FunctionsProps{Config: c, Policies: FunctionPolicies(c)}); err != nil {
+	if s.Functions, err = NewFunctions(stack, "Functions", &FunctionsProps{Config: c, Policies: policies}); err != nil {
 		return nil, err
 	}
 	pauseName := "/sfprobe/" + c.StackName + "/paused"
@@ -137,7 +144,7 @@ func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackP
 	output(OutputDashboardName, s.Dashboard.DashboardName(), "the CloudWatch dashboard")
 	output(OutputPagingAlarmName, s.Alarms.Paging.AlarmName(), "the composite alarm that notifies the topic")
 	output(OutputPauseParameter, jsii.String(pauseName), "the pause switch: sfprobe pause --parameter <name>")
-	output(OutputMaintenanceMetric, jsii.String(c.MetricNamespace+" "+MaintenanceWindowMetric+" Target="+c.Label()),
+	output(OutputMaintenanceMetric, jsii.String(c.MetricNamespace+" "+MaintenanceWindowMetric+" Target="+c.maintenanceTarget()),
 		"put 1 each minute during a change of the target to suppress paging")
 	if s.Schedule != nil {
 		output(OutputDeadLetterQueue, s.Schedule.DeadLetterQueue.QueueUrl(), "starts the schedule could not deliver")

@@ -23,6 +23,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/alarmname"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
+	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -82,12 +83,78 @@ var variants = map[string]map[string]any{
 		"schedule": "rate(1 minute)", "metricNamespace": "Team/sfprobe", "targetName": "prod-eu",
 		"runFailureAlarm": "3/5", "runLatencyMs": 15000, "logRetentionDays": 90, "stackName": "SfprobeProdEu",
 		"diagnosticAlarms": true, "tracing": true, "workflowLogLevel": "ALL", "configSchedule": "every-run",
+		"metricsTransport": "api",
 	},
 	"off": {"schedule": "off"},
 	// The leanest: a shared topic key, no workflow logs, AWS-side checks hourly.
 	"lean":         {"topicKmsKeyArn": testTopicKeyArn, "workflowLogLevel": "OFF", "configSchedule": "cron(0 * * * ? *)"},
 	"gate":         {"deployGate": true},
 	"gateStandard": {"deployGate": true, "workflowType": "STANDARD"},
+	// Two targets from a targets file, the second in another region and
+	// account; the stack takes the first's.
+	"fleet": {"targetsFile": "fleet.yaml", "stackName": "SfprobeFleet"},
+	// The same with every per-target opt-in.
+	"fleetFull": {"targetsFile": "fleet.yaml", "stackName": "SfprobeFleet", "perCheckAlarms": true, "detailedMetrics": true, "diagnosticAlarms": true},
+	// 50 targets: the IAM grants need managed policies; with every option
+	// that fits CloudFormation's 500 resources.
+	"fleet50": {
+		"targetsFile": "fleet50.json", "stackName": "SfprobeFleet50", "detailedMetrics": true, "diagnosticAlarms": true,
+		"deployGate": true, "metricsTransport": "api", "workflowType": "STANDARD", "tracing": true, "workflowLogLevel": "ALL",
+	},
+}
+
+// The second target of fleet.yaml: another region, another account.
+const (
+	testEUFunctionArn = "arn:aws:lambda:eu-west-2:210987654321:function:sfInvokeAPI-eu"
+	testEUSecretArn   = "arn:aws:secretsmanager:eu-west-2:210987654321:secret:sfcreds-eu-XyZ123"
+	testEUKeyArn      = "arn:aws:kms:eu-west-2:210987654321:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+	testEUConnectArn  = "arn:aws:connect:eu-west-2:210987654321:instance/aaaabbbb-cccc-dddd-eeee-ffff00002222"
+)
+
+// testFiles are the targets files the variants name.
+var testFiles = map[string]string{
+	"fleet.yaml": `max_concurrency: 5          # sfprobe run's; the workflow probes up to 25 at once
+targets:
+  - function: ` + testFunctionArn + `
+    phone: "+441122334455"
+    secret_arn: ` + testSecretArn + `
+    kms_key_arn: ` + testKeyArn + `
+    name: prod-us
+  - function: ` + testEUFunctionArn + `:live
+    phone: "+15005550006"
+    fields: Id, Name, Phone
+    secret_arn: ` + testEUSecretArn + `
+    kms_key_arn: ` + testEUKeyArn + `
+    connect_instance_arn: ` + testEUConnectArn + `
+    name: prod/eu
+    keep_cases: true
+    region: eu-west-2          # sfprobe run's; the stack ignores it
+    profile: eu
+`,
+	"fleet50.json": fleet50(),
+}
+
+// fleet50 is a targets file of targets.MaxTargets targets with ARNs as long
+// as the Salesforce package's.
+func fleet50() string {
+	var entries []string
+	for i := range targets.MaxTargets {
+		acct := fmt.Sprintf("1234567890%02d", i)
+		entries = append(entries, fmt.Sprintf(`{"function": "arn:aws:lambda:eu-west-2:%[1]s:function:AmazonConnectSalesforceLambda-sfInvokeAPI-AbCdEfGh%02[2]d",
+			"phone": "+4411223344%02[2]d",
+			"secret_arn": "arn:aws:secretsmanager:eu-west-2:%[1]s:secret:SalesforceCredentials-org%02[2]d-AbCdEf",
+			"kms_key_arn": "arn:aws:kms:eu-west-2:%[1]s:key/1234abcd-12ab-34cd-56ef-1234567890%02[2]d",
+			"name": "org-%02[2]d"}`, acct, i))
+	}
+	return `{"targets": [` + strings.Join(entries, ",\n") + `]}`
+}
+
+// readTestFile reads testFiles.
+func readTestFile(path string) ([]byte, error) {
+	if s, ok := testFiles[path]; ok {
+		return []byte(s), nil
+	}
+	return nil, os.ErrNotExist
 }
 
 // testSalt is the deploy gate's salt in the tests (the synthesis time otherwise).
@@ -129,11 +196,14 @@ func synth(t *testing.T, name string) *synthesized {
 		return s
 	}
 	ctx := required()
+	if _, ok := variants[name]["targetsFile"]; ok {
+		ctx = map[string]any{}
+	}
 	ctx["assetRoot"] = assetRoot(t)
 	for k, v := range variants[name] {
 		ctx[k] = v
 	}
-	cfg, err := ConfigFrom(ctx, noFile)
+	cfg, err := ConfigFrom(ctx, readTestFile)
 	require.NoError(t, err)
 	app := newApp(t)
 	stack, err := NewSfprobeStack(app, cfg.StackName, &SfprobeStackProps{Config: cfg, DeploySalt: testSalt})
@@ -237,7 +307,8 @@ func normalize(raw any) []statement {
 }
 
 // roleStatements returns every Allow statement granted to the role id:
-// its inline policies and the AWS::IAM::Policy resources attached to it.
+// its inline policies and the AWS::IAM::Policy and AWS::IAM::ManagedPolicy
+// resources attached to it.
 func (s *synthesized) roleStatements(t *testing.T, roleID string) []statement {
 	t.Helper()
 	role, ok := s.resources("AWS::IAM::Role")[roleID]
@@ -249,10 +320,13 @@ func (s *synthesized) roleStatements(t *testing.T, roleID string) []statement {
 			out = append(out, normalize(p.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"])...)
 		}
 	}
-	for _, p := range s.resources("AWS::IAM::Policy") {
-		for _, r := range props(p)["Roles"].([]any) {
-			if ref(t, r) == roleID {
-				out = append(out, normalize(props(p)["PolicyDocument"].(map[string]any)["Statement"])...)
+	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
+		for _, p := range s.resources(typ) {
+			roles, _ := props(p)["Roles"].([]any)
+			for _, r := range roles {
+				if ref(t, r) == roleID {
+					out = append(out, normalize(props(p)["PolicyDocument"].(map[string]any)["Statement"])...)
+				}
 			}
 		}
 	}
@@ -303,9 +377,9 @@ func TestFunctionsEnvironment(t *testing.T) {
 		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCheckSalesforce, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "false"}},
-		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false"}},
+		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false", workflow.EnvMetricsTransport: workflow.MetricsEMF}},
 		{"full", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "true"}},
-		{"full", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "Team/sfprobe", workflow.EnvDetailedMetrics: "true"}},
+		{"full", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "Team/sfprobe", workflow.EnvDetailedMetrics: "true", workflow.EnvMetricsTransport: workflow.MetricsAPI}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant+"/"+tt.fn, func(t *testing.T) {
@@ -372,7 +446,7 @@ func TestFunctionPolicies(t *testing.T) {
 		checkConfig := []statement{
 			{SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, target, nil},
 			{SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, []any{testSecretArn}, nil},
-			{SidDescribeKey, []string{"kms:DescribeKey"}, []any{testKeyArn}, nil},
+			{SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, []any{testKeyArn}, nil},
 			decrypt,
 		}
 		if variant == "full" {
@@ -382,9 +456,13 @@ func TestFunctionPolicies(t *testing.T) {
 			FnCheckConfig:     checkConfig,
 			FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, target, nil}},
 			FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, target, nil}},
-			FnPublishMetrics: {{SidPutMetrics, []string{"cloudwatch:PutMetricData"}, []any{"*"}, map[string]any{
+		}
+		// With the embedded metric format (the default) publish-metrics
+		// only writes its log; PutMetricData only with metricsTransport api.
+		if c.MetricsTransport == MetricsAPI {
+			want[FnPublishMetrics] = []statement{{SidPutMetrics, []string{"cloudwatch:PutMetricData"}, []any{"*"}, map[string]any{
 				"StringEquals": map[string]any{"cloudwatch:namespace": c.MetricNamespace},
-			}}},
+			}}}
 		}
 		for _, f := range workflow.Functions {
 			t.Run(variant+"/"+f.Name, func(t *testing.T) {
@@ -604,19 +682,20 @@ func TestAlarms(t *testing.T) {
 			m, n := c.runFailureMOfN()
 			ns, label, stack := c.MetricNamespace, c.Label(), c.StackName
 			target := map[string]any{metricname.DimTarget: label}
-			// The default stack: the paging alarms, CleanupFailure and
-			// MaintenanceWindow; full has every opt-in kind.
+			// The default stack: RunFailure (which pages), CleanupFailure
+			// and MaintenanceWindow; full has every opt-in kind.
 			var want []wantAlarm
 			if c.DetailedMetrics {
 				want = append(want, wantAlarm{alarmname.RunLatency, stack + "-RunLatency", ns, metricname.RunDuration, "Maximum", target, gt, float64(c.RunLatencyMs), float64(n), float64(m), "notBreaching"})
 			}
 			want = append(want,
-				wantAlarm{alarmname.ExecutionsFailed, stack + "-ExecutionsFailed", "AWS/States", "ExecutionsFailed", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
-				wantAlarm{alarmname.ExecutionsTimedOut, stack + "-ExecutionsTimedOut", "AWS/States", "ExecutionsTimedOut", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
 				wantAlarm{alarmname.CleanupFailure, stack + "-CleanupFailure", ns, metricname.CleanupFailure, "Sum", target, gte, 1, 1, 1, "notBreaching"},
 			)
 			if c.DiagnosticAlarms {
-				want = append(want, wantAlarm{alarmname.ExecutionThrottled, stack + "-ExecutionThrottled", "AWS/States", "ExecutionThrottled", "Sum", nil, gte, 1, 1, 1, "notBreaching"})
+				want = append(want,
+					wantAlarm{alarmname.ExecutionsFailed, stack + "-ExecutionsFailed", "AWS/States", "ExecutionsFailed", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
+					wantAlarm{alarmname.ExecutionsTimedOut, stack + "-ExecutionsTimedOut", "AWS/States", "ExecutionsTimedOut", "Sum", nil, gte, 1, float64(n), float64(m), "notBreaching"},
+					wantAlarm{alarmname.ExecutionThrottled, stack + "-ExecutionThrottled", "AWS/States", "ExecutionThrottled", "Sum", nil, gte, 1, 1, 1, "notBreaching"})
 				for _, f := range workflow.Functions {
 					want = append(want, wantAlarm{alarmname.FunctionErrors, stack + "-FunctionErrors-" + f.Name, "AWS/Lambda", "Errors", "Sum", nil, gte, 1, 1, 1, "notBreaching"})
 				}

@@ -13,24 +13,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
-
-// DefaultTargets are the targets a scheduled run probes: the stack's
-// target, labelled so the functions publish exactly the Target dimension
-// the alarms watch.
-func (c Config) DefaultTargets() []check.Target {
-	return []check.Target{{
-		Function:           c.TargetFunctionArn,
-		Phone:              c.TestPhone,
-		Fields:             c.TestFields,
-		SecretARN:          c.SecretArn,
-		KMSKeyARN:          c.KmsKeyArn,
-		ConnectInstanceARN: c.ConnectInstanceArn,
-		Name:               c.Label(),
-	}}
-}
 
 // WorkflowProps configures NewWorkflow.
 type WorkflowProps struct {
@@ -143,7 +127,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 		typ = awsstepfunctions.StateMachineType_STANDARD
 	}
 	sm := awsstepfunctions.NewStateMachine(group, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
-		Comment:                 jsii.String("sfprobe: health check of sfInvokeAPI " + c.Label()),
+		Comment:                 jsii.String("sfprobe: health check of sfInvokeAPI " + c.summary()),
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(workflow.Definition())),
 		DefinitionSubstitutions: &subs,
 		StateMachineType:        typ,

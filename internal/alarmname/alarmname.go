@@ -14,14 +14,16 @@ type Kind string
 // The alarm kinds.
 const (
 	// RunFailure: RunSuccess Minimum < 1 in M of N periods; missing data is
-	// breaching (the dead-man's switch). Pages.
+	// breaching (the dead-man's switch). Pages. One per target.
 	RunFailure Kind = "RunFailure"
 	// RunLatency: RunDuration above the threshold in M of N periods; only
 	// with detailed metrics (RunDuration is published only then).
 	RunLatency Kind = "RunLatency"
-	// ExecutionsFailed: the state machine's ExecutionsFailed. Pages.
+	// ExecutionsFailed: the state machine's ExecutionsFailed; opt-in
+	// (diagnostic alarms).
 	ExecutionsFailed Kind = "ExecutionsFailed"
-	// ExecutionsTimedOut: the state machine's ExecutionsTimedOut. Pages.
+	// ExecutionsTimedOut: the state machine's ExecutionsTimedOut; opt-in
+	// (diagnostic alarms).
 	ExecutionsTimedOut Kind = "ExecutionsTimedOut"
 	// ExecutionThrottled: the state machine's ExecutionThrottled; opt-in
 	// (diagnostic alarms).
@@ -70,8 +72,11 @@ const (
 var table = []Info{
 	{RunFailure, "alarm-run-failure", "runs of the probe failed or stopped reporting", true, ""},
 	{RunLatency, "alarm-run-latency", "runs of the probe are slower than the threshold", false, OptInDetailedMetrics},
-	{ExecutionsFailed, "alarm-executions-failed", "executions of the state machine failed", true, ""},
-	{ExecutionsTimedOut, "alarm-executions-timed-out", "executions of the state machine timed out", true, ""},
+	// A failed check is RunFailure's to report (its run publishes RunSuccess
+	// 0); a run that breaks or times out publishes no RunSuccess, which
+	// RunFailure treats as breaching.
+	{ExecutionsFailed, "alarm-executions-failed", "executions of the state machine failed", false, OptInDiagnosticAlarms},
+	{ExecutionsTimedOut, "alarm-executions-timed-out", "executions of the state machine timed out", false, OptInDiagnosticAlarms},
 	{ExecutionThrottled, "alarm-execution-throttled", "Step Functions throttled executions of the state machine", false, OptInDiagnosticAlarms},
 	{FunctionErrors, "alarm-function-errors", "one of sfprobe's own Lambda functions reported errors", false, OptInDiagnosticAlarms},
 	// A run that leaves its Case behind still passes: RunFailure cannot see it.

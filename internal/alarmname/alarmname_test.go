@@ -23,7 +23,7 @@ func TestAnchor(t *testing.T) {
 }
 
 func TestPagingKinds(t *testing.T) {
-	assert.Equal(t, []Kind{RunFailure, ExecutionsFailed, ExecutionsTimedOut}, PagingKinds())
+	assert.Equal(t, []Kind{RunFailure}, PagingKinds())
 }
 
 // TestPagingKindsAreNeverOptIn: every stack has the alarms that page.
@@ -39,5 +39,5 @@ func TestPagingKindsAreNeverOptIn(t *testing.T) {
 			optIn = append(optIn, i.Kind)
 		}
 	}
-	assert.Equal(t, []Kind{RunLatency, ExecutionThrottled, FunctionErrors, CheckFailure}, optIn)
+	assert.Equal(t, []Kind{RunLatency, ExecutionsFailed, ExecutionsTimedOut, ExecutionThrottled, FunctionErrors, CheckFailure}, optIn)
 }
