@@ -103,6 +103,9 @@ type Config struct {
 	// LogRetentionDays is the retention of every log group (a value
 	// CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...).
 	LogRetentionDays int `json:"logRetentionDays"`
+	// Dashboard creates the stack's CloudWatch dashboard (default true). An
+	// account's first 3 dashboards are free, each further one $3 a month.
+	Dashboard bool `json:"dashboard"`
 	// DeployGate runs the workflow once after each deploy (a CDK trigger)
 	// and fails the deploy when the run fails.
 	DeployGate bool `json:"deployGate"`
@@ -159,6 +162,7 @@ func DefaultConfig() Config {
 		RunLatencyMs:     DefaultRunLatencyMs,
 		LogRetentionDays: DefaultLogRetentionDays,
 		MetricsTransport: MetricsEMF,
+		Dashboard:        true,
 		AssetRoot:        DefaultAssetRoot,
 	}
 }

@@ -125,9 +125,11 @@ func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackP
 	s.Alarms = NewAlarms(stack, "Alarms", &AlarmsProps{
 		Config: c, Functions: s.Functions, Workflow: s.Workflow, Topic: s.Notifications.Topic, Checks: checks,
 	})
-	s.Dashboard = NewDashboard(stack, "Dashboard", &DashboardProps{
-		Config: c, Workflow: s.Workflow, Functions: s.Functions, Alarms: s.Alarms, Checks: checks,
-	})
+	if c.Dashboard {
+		s.Dashboard = NewDashboard(stack, "Dashboard", &DashboardProps{
+			Config: c, Workflow: s.Workflow, Functions: s.Functions, Alarms: s.Alarms, Checks: checks,
+		})
+	}
 	if c.DeployGate {
 		s.DeployGate = NewDeployGate(stack, "DeployGate", &DeployGateProps{
 			Config: c, StateMachine: s.Workflow.StateMachine, Salt: props.DeploySalt,
@@ -141,7 +143,9 @@ func NewSfprobeStack(scope constructs.Construct, id string, props *SfprobeStackP
 	}
 	output(OutputStateMachineArn, s.Workflow.StateMachine.StateMachineArn(), "the state machine: start an execution with no input to probe the default target")
 	output(OutputTopicArn, s.Notifications.Topic.TopicArn(), "the paging topic: subscribe on-call here")
-	output(OutputDashboardName, s.Dashboard.DashboardName(), "the CloudWatch dashboard")
+	if s.Dashboard != nil {
+		output(OutputDashboardName, s.Dashboard.DashboardName(), "the CloudWatch dashboard")
+	}
 	output(OutputPagingAlarmName, s.Alarms.Paging.AlarmName(), "the composite alarm that notifies the topic")
 	output(OutputPauseParameter, jsii.String(pauseName), "the pause switch: sfprobe pause --parameter <name>")
 	output(OutputMaintenanceMetric, jsii.String(c.MetricNamespace+" "+MaintenanceWindowMetric+" Target="+c.maintenanceTarget()),

@@ -87,7 +87,7 @@ var variants = map[string]map[string]any{
 	},
 	"off": {"schedule": "off"},
 	// The leanest: a shared topic key, no workflow logs, AWS-side checks hourly.
-	"lean":         {"topicKmsKeyArn": testTopicKeyArn, "workflowLogLevel": "OFF", "configSchedule": "cron(0 * * * ? *)"},
+	"lean":         {"topicKmsKeyArn": testTopicKeyArn, "workflowLogLevel": "OFF", "configSchedule": "cron(0 * * * ? *)", "dashboard": false},
 	"gate":         {"deployGate": true},
 	"gateStandard": {"deployGate": true, "workflowType": "STANDARD"},
 	// Two targets from a targets file, the second in another region and
@@ -917,6 +917,14 @@ func TestDashboard(t *testing.T) {
 		assert.Equal(t, wantLatency, strings.Contains(text, `\"`+metricname.RunDuration+`\"`), variant)
 		assert.Equal(t, !wantLatency, strings.Contains(text, `\"ExecutionTime\"`), variant)
 	}
+}
+
+func TestDashboardOptional(t *testing.T) {
+	s := synth(t, "lean")
+	s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(0))
+	outputs, _ := (*s.template.ToJSON())["Outputs"].(map[string]any)
+	require.NotEmpty(t, outputs)
+	assert.NotContains(t, outputs, OutputDashboardName)
 }
 
 func TestOutputs(t *testing.T) {
