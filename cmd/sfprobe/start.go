@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -51,6 +52,12 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	fs.StringVar(&smType, "type", "auto", "workflow type: auto (ask Step Functions), standard or express")
 	fs.StringVar(&targetsFile, "targets", "", "YAML or JSON targets file: probe its targets (instead of the target flags)")
 	fs.StringVar(&scope, "scope", workflow.ScopeAll, "checks to run: all, salesforce (the chain only) or aws (the AWS-side checks only)")
+	// The wait covers the whole workflow, which may run 280 s.
+	if fl := fs.Lookup("timeout"); fl != nil {
+		_ = fl.Value.Set(startTimeout.String())
+		fl.DefValue = startTimeout.String()
+		fl.Usage = "deadline of the start and the wait (the workflow itself times out after 280 s)"
+	}
 	if err := parse(fs, args); err != nil {
 		return exitUsage, err
 	}
@@ -77,12 +84,29 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	default:
 		return exitUsage, usagef("--scope: %q is not all, salesforce or aws", scope)
 	}
-	in, err := startInput(f, input, targetsFile)
+	if targetsFile != "" {
+		var given []string
+		for _, name := range singleTargetFlags {
+			if set(fs, name) {
+				given = append(given, "--"+name)
+			}
+		}
+		if len(given) > 0 {
+			return exitUsage, usagef("--targets excludes %s: the file describes the targets", strings.Join(given, ", "))
+		}
+	}
+	in, err := startInput(a, f, input, targetsFile)
 	if err != nil {
 		return exitUsage, err
 	}
-	if scope != workflow.ScopeAll {
+	if set(fs, "scope") {
+		if in.Scope != "" && in.Scope != scope {
+			return exitUsage, usagef("--scope %s contradicts the scope %q of --input %s", scope, in.Scope, input)
+		}
 		in.Scope = scope
+	}
+	if in.Scope == workflow.ScopeAll {
+		in.Scope = ""
 	}
 	var opts []awsconf.Option
 	if f.region != "" {
@@ -140,7 +164,7 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 
 // startInput builds the execution input from --input, --targets or the
 // target flags; without any the workflow uses the stack's default targets.
-func startInput(f targetFlags, path, targetsFile string) (sfn.Input, error) {
+func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, error) {
 	given := f.target.Function != "" || f.target.Phone != ""
 	if targetsFile != "" {
 		if given || path != "" {
@@ -149,6 +173,13 @@ func startInput(f targetFlags, path, targetsFile string) (sfn.Input, error) {
 		file, err := targets.Load(targetsFile)
 		if err != nil {
 			return sfn.Input{}, &usageError{err.Error()}
+		}
+		for i, e := range file.Targets {
+			if e.Region != "" || e.Profile != "" {
+				fmt.Fprintf(a.stderr, "note: targets[%d] (%s): region and profile are sfprobe run's; the workflow calls %s with its own role, in the function ARN's region\n", i, e.Label(), e.Function)
+			} else if !strings.HasPrefix(e.Function, "arn:") {
+				fmt.Fprintf(a.stderr, "note: targets[%d] (%s): %s is not an ARN: the workflow calls it in the state machine's region and account\n", i, e.Label(), e.Function)
+			}
 		}
 		return sfn.Input{Targets: file.CheckTargets()}, nil
 	}
@@ -171,6 +202,16 @@ func startInput(f targetFlags, path, targetsFile string) (sfn.Input, error) {
 				return sfn.Input{}, usagef("--input %s: %v", path, err)
 			}
 		}
+		for i := range in.Targets {
+			if err := in.Targets[i].Validate(); err != nil {
+				return sfn.Input{}, usagef("--input %s: targets[%d]: %v", path, i, err)
+			}
+		}
+		switch in.Scope {
+		case "", workflow.ScopeAll, workflow.ScopeSalesforce, workflow.ScopeAWS:
+		default:
+			return sfn.Input{}, usagef("--input %s: scope %q is not all, salesforce or aws", path, in.Scope)
+		}
 		return in, nil
 	}
 	if !given {
@@ -183,7 +224,29 @@ func startInput(f targetFlags, path, targetsFile string) (sfn.Input, error) {
 	return sfn.Input{Target: &t}, nil
 }
 
+// startTimeout is start's default deadline: the workflow's own 280 s and
+// some.
+const startTimeout = 5 * time.Minute
+
 func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
+	if paused(out) {
+		fmt.Fprintln(a.stderr, "warning: sfprobe is paused: the run skipped every check (sfprobe resume --parameter <name> ends the pause)")
+	}
+	if out.Truncated {
+		if out.Fleet != nil {
+			fmt.Fprintln(a.stderr, "note: the report holds the failed targets only: the whole fleet did not fit the execution's 32 KB cause (see the execution in the console)")
+		} else if len(out.FailedChecks) > 0 {
+			names := make([]string, 0, len(out.FailedChecks))
+			for target := range out.FailedChecks {
+				names = append(names, target)
+			}
+			sort.Strings(names)
+			for _, target := range names {
+				fmt.Fprintf(a.stderr, "FAILED  %s: %s\n", target, strings.Join(out.FailedChecks[target], ", "))
+			}
+			return exitFailed, fmt.Errorf("execution %s: %d target(s) failed; their reports did not fit the execution's cause (see the execution in the console)", lastPart(out.ExecutionARN), len(names))
+		}
+	}
 	if out.Fleet != nil {
 		if err := report.WriteFleet(a.stdout, *out.Fleet, format, report.WithTerminal(isTerminal(a.stdout))); err != nil {
 			return exitFailed, fmt.Errorf("write report: %w", err)
@@ -213,4 +276,16 @@ func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
 		msg += ": " + out.Cause
 	}
 	return exitFailed, fmt.Errorf("%s", msg)
+}
+
+// paused reports whether the run skipped its checks because sfprobe is
+// paused.
+func paused(out sfn.Outcome) bool {
+	if out.Report != nil {
+		return out.Report.Paused
+	}
+	if out.Fleet != nil && len(out.Fleet.Targets) > 0 {
+		return out.Fleet.Targets[0].Paused
+	}
+	return false
 }

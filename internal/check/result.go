@@ -152,6 +152,19 @@ type Report struct {
 	SalesforceCalls int `json:"salesforce_calls"`
 	// Paused is true for a run skipped because sfprobe is paused.
 	Paused bool `json:"paused,omitempty"`
+	// Error says why a target could not be assessed at all (its outcome
+	// was lost in the workflow); its checks are then unknown.
+	Error string `json:"error,omitempty"`
+}
+
+// UnassessedReport is the report of a target whose outcome was lost: not
+// OK, no check known, and a cleanup nobody confirmed.
+func UnassessedReport(t Target, runID string, at time.Time, reason string) Report {
+	return Report{
+		Target: t.Label(), RunID: runID, StartedAt: at.UTC(), Checks: []Result{}, Error: reason,
+		Cleanup: Cleanup{Status: CleanupFailed, ErrorClass: failure.Unknown,
+			Message: "not confirmed: the run's outcome was lost; `sfprobe cleanup` removes a test Case it left"},
+	}
 }
 
 // SkippedReport is the report of a run that did not probe (sfprobe is

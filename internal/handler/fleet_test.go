@@ -24,7 +24,7 @@ func outcome(target string, ok bool, started time.Time) handler.TargetOutcome {
 			Message: strings.Repeat("INVALID_SESSION_ID ", 40)})
 	}
 	r.Finish()
-	return handler.TargetOutcome{OK: r.OK, FailedChecks: r.FailedChecks(), Report: r}
+	return handler.TargetOutcome{OK: r.OK, Report: r}
 }
 
 func TestPublishMetrics_summarize(t *testing.T) {
@@ -85,7 +85,37 @@ func TestPublishMetrics_summarizeRejectsAnOutcomeWithoutReport(t *testing.T) {
 	h := &handler.PublishMetrics{Publisher: nopPublisher{}, Now: func() time.Time { return now }}
 	_, err := h.Handle(context.Background(), handler.PublishInput{Summarize: []handler.TargetOutcome{outcome("eu", true, now), {}}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "summarize[1] has no report")
+	assert.Contains(t, err.Error(), "summarize[1] has neither report nor error")
+}
+
+// TestPublishMetrics_summarizeALostOutcome: one target's PublishMetrics
+// failed (PublishCaught): the fleet reports that target unassessed, with
+// an unconfirmed cleanup, and the others as they were.
+func TestPublishMetrics_summarizeALostOutcome(t *testing.T) {
+	h := &handler.PublishMetrics{Publisher: nopPublisher{}, Now: func() time.Time { return now.Add(time.Second) }}
+	payload := []byte(`{"run_id": "exec", "summarize": [` + mustJSON(t, outcome("eu", true, now)) + `,
+		{"ok": false, "target": {"function": "sfInvokeAPI-us", "name": "us"}, "run_id": "exec-1",
+		 "error": {"Error": "States.Timeout", "Cause": "PublishMetrics timed out"}}]}`)
+
+	out, err := invoke(t, h.Handle, payload)
+
+	require.NoError(t, err)
+	var o struct {
+		OK     bool        `json:"ok"`
+		Output check.Fleet `json:"output"`
+		Cause  string      `json:"cause"`
+	}
+	require.NoError(t, json.Unmarshal(out, &o))
+	assert.False(t, o.OK)
+	require.Len(t, o.Output.Targets, 2)
+	assert.True(t, o.Output.Targets[0].OK)
+	lost := o.Output.Targets[1]
+	assert.False(t, lost.OK)
+	assert.Equal(t, "us", lost.Target)
+	assert.Equal(t, "exec-1", lost.RunID)
+	assert.Contains(t, lost.Error, "States.Timeout: PublishMetrics timed out")
+	assert.Equal(t, check.CleanupFailed, lost.Cleanup.Status, "nobody confirmed the cleanup")
+	assert.Contains(t, o.Cause, `"failed_targets":["us"]`)
 }
 
 // TestFleetCause: a Fail state's cause holds at most 32,768 characters; a
@@ -161,4 +191,21 @@ func TestPublishMetrics_pauseGateSeveralTargets(t *testing.T) {
 		{Name: "Paused", Value: 1, Dims: map[string]string{"Target": "eu"}},
 		{Name: "Paused", Value: 1, Dims: map[string]string{"Target": "sfInvokeAPI-us"}},
 	}, got)
+}
+
+// TestAssemble_awsOnlyRunHasADuration: a run without the chain starts when
+// check-config started.
+func TestAssemble_awsOnlyRunHasADuration(t *testing.T) {
+	aws := `{"started_at": "2025-03-04T05:06:07Z", "results": [` +
+		`{"name": "TargetConfig", "status": "pass"}, {"name": "SecretAccess", "status": "pass"},` +
+		`{"name": "KmsKey", "status": "pass"}, {"name": "ConnectAccess", "status": "pass"}]}`
+	in := handler.PublishInput{Target: check.Target{Function: "f"}, RunID: "r",
+		Branches: []json.RawMessage{json.RawMessage(aws), json.RawMessage(`{"out_of_scope": "aws"}`)}}
+
+	rep, err := handler.Assemble(in, now.Add(4*time.Second))
+
+	require.NoError(t, err)
+	assert.Equal(t, now, rep.StartedAt)
+	assert.Equal(t, int64(4000), rep.DurationMS)
+	assert.True(t, rep.OK)
 }

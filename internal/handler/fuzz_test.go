@@ -136,8 +136,8 @@ func FuzzAssemble(f *testing.F) {
 			t.Fatalf("verdict %t, report %t", out.OK, rep.OK)
 		}
 		sum, err := h.Handle(context.Background(), handler.PublishInput{RunID: "exec", Summarize: []handler.TargetOutcome{
-			{OK: out.OK, FailedChecks: out.FailedChecks, Report: out.Report},
-			{OK: out.OK, FailedChecks: out.FailedChecks, Report: out.Report},
+			{OK: out.OK, Report: out.Report},
+			{OK: out.OK, Report: out.Report},
 		}})
 		if err != nil {
 			t.Fatalf("summarize: %v", err)

@@ -4,6 +4,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -22,10 +23,19 @@ type CheckConfigInput struct {
 }
 
 // CheckConfigOutput is the check-config function's answer: one result per
-// check asked for, in order.
+// check asked for, in order, and when the checks started (the start of a
+// run without the Salesforce chain).
 type CheckConfigOutput struct {
-	Results []check.Result `json:"results"`
+	Results   []check.Result `json:"results"`
+	StartedAt time.Time      `json:"started_at"`
 }
+
+// The AWS checks' retries inside check-config: a read that failed
+// transiently (throttled, network, timeout) is tried again, alone.
+const (
+	AWSCheckRetries      = 2
+	DefaultAWSRetryDelay = 250 * time.Millisecond
+)
 
 // CheckConfig runs the AWS-side checks (TargetConfig, SecretAccess, KmsKey,
 // ConnectAccess) in one invocation: they share the function's discovery.
@@ -36,12 +46,17 @@ type CheckConfig struct {
 	Regions *Regions
 	Opts    []check.Option
 	Log     *slog.Logger
+	Now     func() time.Time
+	// RetryDelay is the first retry's delay (doubling); 0 means
+	// DefaultAWSRetryDelay.
+	RetryDelay time.Duration
 }
 
 // Handle runs the named checks concurrently. Assertion failures are
-// results, never errors; when a check failed transiently the whole call
-// returns *failure.TransientError so the workflow retries it (every check
-// is read-only).
+// results, never errors. A check that failed transiently is retried alone
+// (every check is read-only), so one throttled read never fails the
+// others; one still failing after AWSCheckRetries is reported with its
+// class.
 func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckConfigOutput, error) {
 	if len(in.Checks) == 0 {
 		return CheckConfigOutput{}, fmt.Errorf("checks: want one or more of %v", check.AWSChecks)
@@ -56,30 +71,51 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckCon
 		}
 		seen[name] = true
 	}
-	out := CheckConfigOutput{Results: make([]check.Result, 0, len(in.Checks))}
+	out := CheckConfigOutput{Results: make([]check.Result, 0, len(in.Checks)), StartedAt: now(h.Now)().UTC()}
 	if err := in.Target.ValidateFor(false); err != nil {
 		for _, name := range in.Checks {
 			out.Results = append(out.Results, invalidTarget(name, err))
 		}
 		return out, nil
 	}
-	out.Results = check.RunAWSChecks(ctx, depsFor(h.Deps, h.Regions, in.Target), in.Checks, in.Target, h.Opts...)
-	var retry *failure.TransientError
-	for _, res := range out.Results {
-		logResult(h.Log, in.Target, res)
-		if !res.Failed() || !transient(res.ErrorClass) {
-			continue
+	deps := depsFor(h.Deps, h.Regions, in.Target)
+	out.Results = check.RunAWSChecks(ctx, deps, in.Checks, in.Target, h.Opts...)
+	delay := cmp.Or(h.RetryDelay, DefaultAWSRetryDelay)
+	for range AWSCheckRetries {
+		var again []int
+		for i, r := range out.Results {
+			if r.Failed() && transient(r.ErrorClass) {
+				again = append(again, i)
+			}
 		}
-		if retry == nil {
-			retry = &failure.TransientError{Class: res.ErrorClass, Msg: res.Name + ": " + res.Message}
-		} else {
-			retry.Msg += "; " + res.Name + ": " + res.Message
+		if len(again) == 0 || !sleep(ctx, delay) {
+			break
+		}
+		delay *= 2
+		names := make([]string, len(again))
+		for j, i := range again {
+			names[j] = in.Checks[i]
+		}
+		for j, r := range check.RunAWSChecks(ctx, deps, names, in.Target, h.Opts...) {
+			out.Results[again[j]] = r
 		}
 	}
-	if retry != nil {
-		return CheckConfigOutput{}, retry
+	for _, r := range out.Results {
+		logResult(h.Log, in.Target, r)
 	}
 	return out, nil
+}
+
+// sleep waits d unless ctx ends first; it reports whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // ChainInput is the event of the check-salesforce and cleanup functions.

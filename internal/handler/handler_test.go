@@ -93,7 +93,7 @@ func TestCheckConfig_golden(t *testing.T) {
 		discoveries.Add(1)
 		return get(ctx, in, opts...)
 	}
-	h := &handler.CheckConfig{Deps: d.Deps()}
+	h := &handler.CheckConfig{Deps: d.Deps(), Now: func() time.Time { return now }}
 
 	out, err := invoke(t, h.Handle, fixture(t, "check-config.json"))
 
@@ -145,35 +145,63 @@ func TestCheckConfig_failureIsAResult(t *testing.T) {
 	assert.Equal(t, failure.NotFound.Anchor(), res[0].Runbook)
 }
 
+// TestCheckConfig_transientFailures: a read that fails transiently is
+// retried alone; one that keeps failing is reported with its class and
+// never fails the other checks.
 func TestCheckConfig_transientFailures(t *testing.T) {
 	tests := []struct {
 		name      string
 		give      error
+		failures  int32 // how many calls fail before the API answers
 		wantClass failure.Class
 	}{
-		{name: "throttled", give: &lambdatypes.TooManyRequestsException{}, wantClass: failure.Throttled},
-		{name: "network", give: &lambdatypes.ServiceException{}, wantClass: failure.Network},
-		{name: "timeout", give: context.DeadlineExceeded, wantClass: failure.Timeout},
+		{name: "throttled, always", give: &lambdatypes.TooManyRequestsException{}, failures: 99, wantClass: failure.Throttled},
+		{name: "network, always", give: &lambdatypes.ServiceException{}, failures: 99, wantClass: failure.Network},
+		{name: "timeout, always", give: context.DeadlineExceeded, failures: 99, wantClass: failure.Timeout},
+		{name: "throttled once", give: &lambdatypes.TooManyRequestsException{}, failures: 1},
+		{name: "throttled twice", give: &lambdatypes.TooManyRequestsException{}, failures: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := checktest.NewDeployment()
-			d.Lambda.GetFunctionConfigurationFn = func(context.Context, *awslambda.GetFunctionConfigurationInput, ...func(*awslambda.Options)) (*awslambda.GetFunctionConfigurationOutput, error) {
-				return nil, &smithy.OperationError{ServiceID: "Lambda", OperationName: "GetFunctionConfiguration", Err: tt.give}
+			var calls atomic.Int32
+			get := d.Lambda.GetPolicyFn
+			d.Lambda.GetPolicyFn = func(ctx context.Context, in *awslambda.GetPolicyInput, opts ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error) {
+				if calls.Add(1) <= tt.failures {
+					return nil, &smithy.OperationError{ServiceID: "Lambda", OperationName: "GetPolicy", Err: tt.give}
+				}
+				return get(ctx, in, opts...)
 			}
-			h := &handler.CheckConfig{Deps: d.Deps()}
+			h := &handler.CheckConfig{Deps: d.Deps(), RetryDelay: time.Millisecond}
 
 			out, err := invoke(t, h.Handle, fixture(t, "check-config.json"))
 
-			require.Error(t, err)
-			assert.Nil(t, out)
-			assert.Equal(t, failure.TransientErrorName, lambdahttp.ErrorType(err), "the workflow retries on this errorType")
-			var te *failure.TransientError
-			require.ErrorAs(t, err, &te)
-			assert.Equal(t, tt.wantClass, te.Class)
-			assert.Contains(t, err.Error(), string(tt.wantClass)+": TargetConfig: get function configuration of sfInvokeAPI-prod")
+			require.NoError(t, err, "a transient failure is a result after the retries, not an error")
+			res := checkConfigResults(t, out)
+			require.Len(t, res, 4)
+			for _, r := range res {
+				if r.Name != check.ConnectAccess {
+					assert.Contains(t, []check.Status{check.Pass, check.Warn}, r.Status, "%s is not failed by another check's throttling: %s", r.Name, r.Message)
+					continue
+				}
+				if tt.wantClass == "" {
+					assert.Contains(t, []check.Status{check.Pass, check.Warn}, r.Status, r.Message)
+					assert.EqualValues(t, tt.failures+1, calls.Load(), "retried until it answered")
+					continue
+				}
+				assert.Equal(t, check.Fail, r.Status)
+				assert.Equal(t, tt.wantClass, r.ErrorClass, r.Message)
+				assert.EqualValues(t, 1+handler.AWSCheckRetries, calls.Load(), "tried once and retried %d times", handler.AWSCheckRetries)
+			}
 		})
 	}
+}
+
+func TestCheckConfig_startedAt(t *testing.T) {
+	h := &handler.CheckConfig{Deps: checktest.NewDeployment().Deps(), Now: func() time.Time { return now }}
+	out, err := h.Handle(context.Background(), handler.CheckConfigInput{Checks: []string{check.TargetConfig}, Target: check.Target{Function: checktest.FunctionName}})
+	require.NoError(t, err)
+	assert.Equal(t, now, out.StartedAt, "an AWS-only run's duration starts here")
 }
 
 func TestCheckConfig_badInput(t *testing.T) {

@@ -37,11 +37,14 @@ type PublishInput struct {
 }
 
 // TargetOutcome is one target's outcome: what the workflow's Map state
-// keeps of PublishOutput per target.
+// keeps of PublishOutput per target, or, when that target's PublishMetrics
+// failed (PublishCaught), the target and the error.
 type TargetOutcome struct {
-	OK           bool         `json:"ok"`
-	FailedChecks []string     `json:"failed_checks"`
-	Report       check.Report `json:"report"`
+	OK     bool             `json:"ok"`
+	Report check.Report     `json:"report"`
+	Target check.Target     `json:"target"`
+	RunID  string           `json:"run_id"`
+	Error  *check.StepError `json:"error,omitempty"`
 }
 
 // PublishOutput feeds the workflow's Verdict: ok, and for a failed run the
@@ -131,7 +134,7 @@ func Assemble(in PublishInput, now time.Time) (check.Report, error) {
 		return check.Report{}, fmt.Errorf("publish metrics: %d branches, want 2 (the AWS checks, then the chain)", len(in.Branches))
 	}
 	rep := check.Report{Target: in.Target.Label(), RunID: in.RunID}
-	aws, err := awsResults(in.Branches[0])
+	aws, awsStarted, err := awsResults(in.Branches[0])
 	if err != nil {
 		return check.Report{}, err
 	}
@@ -165,6 +168,9 @@ func Assemble(in PublishInput, now time.Time) (check.Report, error) {
 		rep.SalesforceCalls = chain.Calls
 		rep.StartedAt = chain.StartedAt
 	}
+	if rep.StartedAt.IsZero() || (!awsStarted.IsZero() && awsStarted.Before(rep.StartedAt)) {
+		rep.StartedAt = awsStarted
+	}
 	if rep.StartedAt.IsZero() {
 		rep.StartedAt = now.UTC()
 	}
@@ -173,16 +179,17 @@ func Assemble(in PublishInput, now time.Time) (check.Report, error) {
 	return rep, nil
 }
 
-// awsResults reads the AWS checks' branch: check-config's results, its
-// caught error (every AWS check fails with it), or out of scope.
-func awsResults(raw json.RawMessage) ([]check.Result, error) {
+// awsResults reads the AWS checks' branch: check-config's results and when
+// they started, its caught error (every AWS check fails with it), or out of
+// scope.
+func awsResults(raw json.RawMessage) ([]check.Result, time.Time, error) {
 	var branch struct {
 		CheckConfigOutput
 		caughtBranch
 		outOfScope
 	}
 	if err := json.Unmarshal(raw, &branch); err != nil {
-		return nil, fmt.Errorf("publish metrics: the AWS checks' branch: %w", err)
+		return nil, time.Time{}, fmt.Errorf("publish metrics: the AWS checks' branch: %w", err)
 	}
 	out := make([]check.Result, 0, len(check.AWSChecks))
 	switch {
@@ -196,16 +203,16 @@ func awsResults(raw json.RawMessage) ([]check.Result, error) {
 		}
 	default:
 		if len(branch.Results) != len(check.AWSChecks) {
-			return nil, fmt.Errorf("publish metrics: the AWS checks' branch has %d results, want %d", len(branch.Results), len(check.AWSChecks))
+			return nil, time.Time{}, fmt.Errorf("publish metrics: the AWS checks' branch has %d results, want %d", len(branch.Results), len(check.AWSChecks))
 		}
 		for i, r := range branch.Results {
 			if r.Name != check.AWSChecks[i] {
-				return nil, fmt.Errorf("publish metrics: the AWS checks' result %d is %q, want %s", i, r.Name, check.AWSChecks[i])
+				return nil, time.Time{}, fmt.Errorf("publish metrics: the AWS checks' result %d is %q, want %s", i, r.Name, check.AWSChecks[i])
 			}
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, branch.StartedAt, nil
 }
 
 // summarize gathers several targets' outcomes into the fleet report. Their
@@ -215,12 +222,17 @@ func (h *PublishMetrics) summarize(in PublishInput) (PublishOutput, error) {
 	reports := make([]check.Report, len(in.Summarize))
 	started := at
 	for i, o := range in.Summarize {
-		if o.Report.Checks == nil {
-			return PublishOutput{}, fmt.Errorf("publish metrics: summarize[%d] has no report", i)
+		switch {
+		case o.Error != nil:
+			reports[i] = check.UnassessedReport(o.Target, o.RunID, at,
+				fmt.Sprintf("the target's outcome was lost: publish-metrics failed: %s: %s", o.Error.Error, o.Error.Cause))
+		case o.Report.Checks == nil:
+			return PublishOutput{}, fmt.Errorf("publish metrics: summarize[%d] has neither report nor error", i)
+		default:
+			reports[i] = o.Report
 		}
-		reports[i] = o.Report
-		if !o.Report.StartedAt.IsZero() && o.Report.StartedAt.Before(started) {
-			started = o.Report.StartedAt
+		if r := reports[i]; !r.StartedAt.IsZero() && r.StartedAt.Before(started) {
+			started = r.StartedAt
 		}
 	}
 	fleet := check.NewFleet(in.RunID, started, at.Sub(started), reports)

@@ -45,6 +45,9 @@ func writeText(w io.Writer, r check.Report, color bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sfprobe  target: %s  run: %s\n", clean(r.Target), clean(r.RunID))
 
+	if r.Error != "" {
+		b.WriteString(paint(ansiRed, "error: "+clean(r.Error)) + "\n")
+	}
 	width := nameWidth(r.Checks)
 	for _, c := range r.Checks {
 		style, ok := statusStyle[c.Status]
@@ -101,6 +104,8 @@ func verdict(r check.Report, paint func(code, s string) string) string {
 	switch {
 	case len(failed) > 0:
 		return paint(ansiBold+ansiRed, "FAILED: "+strings.Join(failed, ", "))
+	case r.Error != "":
+		return paint(ansiBold+ansiRed, "FAILED: not assessed")
 	case !r.OK:
 		return paint(ansiBold+ansiRed, "FAILED: the run is not OK, though no check failed")
 	}

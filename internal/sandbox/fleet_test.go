@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
+	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -102,6 +104,47 @@ func TestWorkflowFansOutOverTargets(t *testing.T) {
 		}
 		assert.Empty(t, sb.OpenTestCases())
 	})
+}
+
+// TestWorkflowWithMaxTargets: a targets file's largest fleet goes through
+// the workflow within Step Functions' 256 KiB per state, failed targets
+// and all.
+func TestWorkflowWithMaxTargets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	// 50 targets on one simulated function and 2 CPUs: a production-like
+	// function timeout, not options()' short one for the timeout fault.
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{FunctionTimeout: 15 * time.Second})
+	require.NoError(t, err)
+	var in sfn.Input
+	for i := range targets.MaxTargets {
+		tg := named(sb.Target, fmt.Sprintf("target-%02d-with-a-long-label-like-a-real-one", i))
+		if i%2 == 1 {
+			tg.Phone = "+15005550006" // no such contact: PhoneLookup fails with its remedy
+		}
+		in.Targets = append(in.Targets, tg)
+	}
+
+	out, err := sb.Execute(ctx, in, nil)
+
+	require.NoError(t, err)
+	assert.Equal(t, "FAILED", out.Status)
+	require.Equal(t, workflow.ErrChecksFailed, out.Error, "not States.DataLimitExceeded: %.300s", out.Cause)
+	assert.LessOrEqual(t, len(out.Cause), 32768)
+	assert.True(t, out.Truncated, "50 targets' reports do not fit a cause")
+	if out.Fleet != nil {
+		assert.Len(t, out.Fleet.FailedTargets(), targets.MaxTargets/2)
+	} else {
+		assert.Len(t, out.FailedChecks, targets.MaxTargets/2, "the failed targets and their checks, at least")
+		for target, checks := range out.FailedChecks {
+			assert.Equal(t, []string{check.PhoneLookup}, checks, "%s: %s", target, out.Cause)
+		}
+	}
+	assert.Empty(t, sb.OpenTestCases())
 }
 
 // TestWorkflowScopes: the stack's two schedules run the Salesforce chain and

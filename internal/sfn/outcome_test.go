@@ -19,13 +19,15 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 		wantReport bool
 		wantFleet  bool
 		wantPassed bool
+		wantTrunc  bool
 	}{
 		{name: "one target passed", status: "SUCCEEDED", output: passed, wantReport: true, wantPassed: true},
 		{name: "several targets passed", status: "SUCCEEDED", output: `{"ok": true, "run_id": "exec", "targets": [` + passed + `]}`, wantFleet: true, wantPassed: true},
 		{name: "paused fleet", status: "SUCCEEDED", output: `{"ok": true, "targets": []}`, wantFleet: true, wantPassed: true},
 		{name: "one target failed", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_checks": ["PhoneLookup"], "report": ` + report + `}`, wantReport: true},
 		{name: "several targets failed", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "fleet": ` + fleet + `}`, wantFleet: true},
-		{name: "cause truncated to names", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "failed_checks": {"eu": ["PhoneLookup"]}, "truncated": true}`},
+		{name: "cause truncated to names", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "failed_checks": {"eu": ["PhoneLookup"]}, "truncated": true}`, wantTrunc: true},
+		{name: "cause truncated to the failed targets", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "fleet": ` + fleet + `, "truncated": true}`, wantFleet: true, wantTrunc: true},
 		{name: "run broken", status: "FAILED", errName: "RunBroken", cause: `{"Error": "States.Timeout"}`},
 		{name: "bad input", status: "FAILED", errName: "BadInput", cause: `scope: want "all", "salesforce" or "aws"`},
 		{name: "output not JSON", status: "SUCCEEDED", output: `{`},
@@ -39,6 +41,10 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 			assert.Equal(t, tt.wantReport, o.Report != nil, "report")
 			assert.Equal(t, tt.wantFleet, o.Fleet != nil, "fleet")
 			assert.Equal(t, tt.wantPassed, o.Passed())
+			assert.Equal(t, tt.wantTrunc, o.Truncated)
+			if tt.wantTrunc && !tt.wantFleet {
+				assert.Equal(t, map[string][]string{"eu": {"PhoneLookup"}}, o.FailedChecks)
+			}
 		})
 	}
 }

@@ -76,6 +76,11 @@ type Outcome struct {
 	// BadInput, a timeout, an abort).
 	Report *check.Report
 	Fleet  *check.Fleet
+	// Truncated says the ChecksFailed cause was cut to fit Step Functions'
+	// 32 KB: Fleet then holds only the failed targets' reports, or is nil
+	// and FailedChecks names them and their failed checks.
+	Truncated    bool
+	FailedChecks map[string][]string
 	// FailedState is the state whose failure ended the execution, from the
 	// history, when known.
 	FailedState string
@@ -275,11 +280,19 @@ func (o *Outcome) readReport(output string) {
 		raw = output
 	case o.Error == workflow.ErrChecksFailed:
 		var c struct {
-			Report json.RawMessage `json:"report"`
-			Fleet  json.RawMessage `json:"fleet"`
+			Report       json.RawMessage     `json:"report"`
+			Fleet        json.RawMessage     `json:"fleet"`
+			Truncated bool `json:"truncated"`
+			// A list for one target; a map of target to checks in a
+			// fleet's truncated cause.
+			FailedChecks json.RawMessage `json:"failed_checks"`
 		}
 		if json.Unmarshal([]byte(o.Cause), &c) != nil {
 			return
+		}
+		o.Truncated = c.Truncated
+		if c.Truncated {
+			_ = json.Unmarshal(c.FailedChecks, &o.FailedChecks)
 		}
 		raw = string(c.Report)
 		if len(c.Fleet) > 0 {
