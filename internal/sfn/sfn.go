@@ -280,9 +280,9 @@ func (o *Outcome) readReport(output string) {
 		raw = output
 	case o.Error == workflow.ErrChecksFailed:
 		var c struct {
-			Report       json.RawMessage     `json:"report"`
-			Fleet        json.RawMessage     `json:"fleet"`
-			Truncated bool `json:"truncated"`
+			Report    json.RawMessage `json:"report"`
+			Fleet     json.RawMessage `json:"fleet"`
+			Truncated bool            `json:"truncated"`
 			// A list for one target; a map of target to checks in a
 			// fleet's truncated cause.
 			FailedChecks json.RawMessage `json:"failed_checks"`
