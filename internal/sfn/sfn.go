@@ -160,8 +160,10 @@ func (w *Waiter) Wait(ctx context.Context, executionARN string) (Outcome, error)
 	}
 	seen := map[int64]bool{}
 	var failedState string
-	for {
-		if w.History != nil {
+	// The history is read every 4th poll while the run goes on (a fleet's
+	// runs hold thousands of events) and once at the end.
+	for poll := 0; ; poll++ {
+		if w.History != nil && poll%4 == 0 {
 			fs, err := w.progress(ctx, executionARN, seen)
 			if err != nil {
 				return Outcome{}, err
@@ -203,7 +205,10 @@ func (w *Waiter) Wait(ctx context.Context, executionARN string) (Outcome, error)
 // may log events after it).
 func (w *Waiter) progress(ctx context.Context, executionARN string, seen map[int64]bool) (string, error) {
 	var failedState, lastEntered string
-	p := sfn.NewGetExecutionHistoryPaginator(w.History, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(executionARN), IncludeExecutionData: aws.Bool(true)})
+	// Names and error names only: no execution data, the largest pages.
+	p := sfn.NewGetExecutionHistoryPaginator(w.History, &sfn.GetExecutionHistoryInput{
+		ExecutionArn: aws.String(executionARN), IncludeExecutionData: aws.Bool(false), MaxResults: 1000,
+	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
