@@ -117,6 +117,7 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		``, `null`, `[]`, `"x"`, `1`, `{}`, `not json`, `{"errorMessage": null}`, `{"errorType": 1}`,
 		`{"sf_count": "1", "Id": "0031r000026MVPIAA4"}`, `{"sf_count": 1e3}`,
+		`{"sf_count": -1}`, `{"sf_count": 1000000000000}`, // once a panic and an out-of-memory in FindCases
 		`{"sf_count": 2, "sf_records_0_Id": "5001", "sf_records_0_CreatedDate": "2025-03-04T05:06:07.000+0000"}`,
 		`{"Status": "204"}`, `{"IsClosed": "true", "sf_count": 1, "Id": "5001", "Status": "Closed"}`, `{"Response": "None"}`,
 	} {
