@@ -117,6 +117,7 @@ func TestWorkflowHappyPath(t *testing.T) {
 
 	ms, err := sb.Metrics(ctx, start)
 	require.NoError(t, err)
+	require.NoError(t, sb.MetricErrors(), "every embedded-metric-format line was extracted")
 	got := metricMap(ms)
 	assert.Equal(t, 1.0, got[metrics.RunSuccess+"/"])
 	assert.Equal(t, 5.0, got[metrics.SalesforceCalls+"/"])

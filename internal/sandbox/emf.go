@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -122,4 +123,23 @@ func (s *Sandbox) settleLogs(ctx context.Context) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// extractor returns a new log extractor to the sandbox's CloudWatch,
+// passing the log on to next; MetricErrors reports its failures.
+func (s *Sandbox) extractor(next io.Writer) *logExtractor {
+	x := newLogExtractor(s.cw, next)
+	s.extractors = append(s.extractors, x)
+	return x
+}
+
+// MetricErrors reports the embedded-metric-format lines of publish-metrics'
+// log that could not be extracted into the local CloudWatch (CloudWatch
+// Logs drops such lines silently; the sandbox's tests must not).
+func (s *Sandbox) MetricErrors() error {
+	var errs []error
+	for _, x := range s.extractors {
+		errs = append(errs, x.Err())
+	}
+	return errors.Join(errs...)
 }

@@ -106,6 +106,8 @@ type Sandbox struct {
 	cw  *cloudwatch.Client
 	// lastLog is when an emulator last wrote to its log (with Binaries).
 	lastLog *atomic.Int64
+	// extractors stand in for CloudWatch Logs' metric extraction.
+	extractors []*logExtractor
 	// RIEs are the emulators serving the functions with Options.Binaries.
 	RIEs map[string]*RIE
 }
@@ -342,7 +344,7 @@ func (s *Sandbox) serveFunctions() {
 		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
 		// As in AWS by default: metrics in the embedded metric format on the
 		// function's log, extracted into the local CloudWatch.
-		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(newLogExtractor(s.cw, s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics")}).Handle),
+		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(s.extractor(s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics")}).Handle),
 	}
 	for _, f := range workflow.Functions {
 		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))
@@ -364,7 +366,7 @@ func (s *Sandbox) serveBinaries(ctx context.Context) error {
 		name := FunctionPrefix + f.Name
 		var out io.Writer = quietWriter{w: logs, last: s.lastLog}
 		if f.Name == "publish-metrics" {
-			out = quietWriter{w: newLogExtractor(s.cw, logs), last: s.lastLog}
+			out = quietWriter{w: s.extractor(logs), last: s.lastLog}
 		}
 		r, err := startRIE(ctx, filepath.Join(s.opts.Binaries, f.Name, "bootstrap"), append(env, "AWS_LAMBDA_FUNCTION_NAME="+name), out)
 		if err != nil {

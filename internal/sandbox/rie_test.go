@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/handler"
+	"github.com/sfprobe/sfprobe/internal/metrics"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
@@ -69,6 +70,14 @@ func TestBinariesUnderRIE(t *testing.T) {
 	require.NotNil(t, out.Report)
 	assert.True(t, out.Report.OK)
 	assert.Empty(t, sb.OpenTestCases())
+	ms, err := sb.Metrics(ctx, time.Now().Add(-time.Minute))
+	require.NoError(t, err)
+	require.NoError(t, sb.MetricErrors())
+	names := map[string]bool{}
+	for _, m := range ms {
+		names[m.Name] = true
+	}
+	assert.True(t, names[metrics.RunSuccess], "the bootstrap's embedded-metric-format lines reached CloudWatch: %v", ms)
 	for name, r := range sb.RIEs {
 		assert.Positive(t, r.ColdStart, name)
 		t.Logf("cold start of %s under the emulator: %s", name, r.ColdStart.Round(time.Millisecond))
