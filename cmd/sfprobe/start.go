@@ -52,6 +52,12 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	fs.StringVar(&smType, "type", "auto", "workflow type: auto (ask Step Functions), standard or express")
 	fs.StringVar(&targetsFile, "targets", "", "YAML or JSON targets file: probe its targets (instead of the target flags)")
 	fs.StringVar(&scope, "scope", workflow.ScopeAll, "checks to run: all, salesforce (the chain only) or aws (the AWS-side checks only)")
+	if fl := fs.Lookup("function"); fl != nil {
+		fl.Usage = "sfInvokeAPI function name or ARN to probe instead of the stack's default targets"
+	}
+	if fl := fs.Lookup("checks"); fl != nil {
+		fl.Usage = "not for start: the workflow runs every check (see --scope); use sfprobe run --checks"
+	}
 	// The wait covers the whole workflow, which may run 280 s.
 	if fl := fs.Lookup("timeout"); fl != nil {
 		_ = fl.Value.Set(startTimeout.String())
@@ -229,7 +235,7 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 const startTimeout = 5 * time.Minute
 
 func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
-	if paused(out) {
+	if out.Paused() {
 		fmt.Fprintln(a.stderr, "warning: sfprobe is paused: the run skipped every check (sfprobe resume --parameter <name> ends the pause)")
 	}
 	if out.Truncated {
@@ -276,16 +282,4 @@ func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
 		msg += ": " + out.Cause
 	}
 	return exitFailed, fmt.Errorf("%s", msg)
-}
-
-// paused reports whether the run skipped its checks because sfprobe is
-// paused.
-func paused(out sfn.Outcome) bool {
-	if out.Report != nil {
-		return out.Report.Paused
-	}
-	if out.Fleet != nil && len(out.Fleet.Targets) > 0 {
-		return out.Fleet.Targets[0].Paused
-	}
-	return false
 }

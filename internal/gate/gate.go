@@ -161,7 +161,7 @@ func (g *Gate) Handle(ctx context.Context) error {
 	if o.Status == string(sfntypes.ExecutionStatusSucceeded) {
 		// A succeeded execution passed (the workflow fails a run with a
 		// failed check); a paused one checked nothing.
-		if o.Report != nil && o.Report.Paused {
+		if o.Paused() {
 			g.log.WarnContext(ctx, "deploy gate passed without checking: sfprobe is paused", "execution", o.ExecutionARN)
 			return nil
 		}

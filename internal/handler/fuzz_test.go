@@ -16,30 +16,34 @@ import (
 )
 
 // envNames are the variables ConfigFromEnv reads; an error must name one.
-var envNames = []string{handler.EnvNamespace, handler.EnvDetailedMetrics, handler.EnvKeepCases, handler.EnvCallTimeout, handler.EnvMaxSecretVersions}
+var envNames = []string{handler.EnvNamespace, handler.EnvDetailedMetrics, handler.EnvKeepCases, handler.EnvCallTimeout, handler.EnvMaxSecretVersions, handler.EnvMetricsTransport}
 
-// FuzzConfigFromEnv: any environment gives a usable configuration or an
+// FuzzConfigFromEnv: any environment (the six SFPROBE_* variables) gives a usable configuration or an
 // error naming the variable at fault.
 func FuzzConfigFromEnv(f *testing.F) {
-	f.Add("", "", "", "", "")
-	f.Add("Custom/Probe", "true", "1", "20s", "50")
-	f.Add("sfprobe", "false", "False", "1ns", "1")
-	f.Add("", "yes", "", "", "")
-	f.Add("", "", "maybe", "", "")
-	f.Add("", "", "", "15", "")
-	f.Add("", "", "", "-1s", "")
-	f.Add("", "", "", "0s", "")
-	f.Add("", "", "", "9223372036854775807ns", "9223372036854775807")
-	f.Add("", "", "", "", "0")
-	f.Add("", "", "", "", "99999999999999999999")
-	f.Add("", "", "", "1h30m", "+5")
-	f.Fuzz(func(t *testing.T, namespace, detailed, keep, callTimeout, maxVersions string) {
+	f.Add("", "", "", "", "", "")
+	f.Add("Custom/Probe", "true", "1", "20s", "50", "api")
+	f.Add("sfprobe", "false", "False", "1ns", "1", "")
+	f.Add("", "yes", "", "", "", "")
+	f.Add("", "", "maybe", "", "", "")
+	f.Add("", "", "", "15", "", "")
+	f.Add("", "", "", "-1s", "", "")
+	f.Add("", "", "", "0s", "", "")
+	f.Add("", "", "", "9223372036854775807ns", "9223372036854775807", "")
+	f.Add("", "", "", "", "0", "")
+	f.Add("", "", "", "", "99999999999999999999", "")
+	f.Add("", "", "", "1h30m", "+5", "")
+	f.Add("", "", "", "", "", "emf")
+	f.Add("", "", "", "", "", "EMF")
+	f.Add("", "", "", "", "", "statsd")
+	f.Fuzz(func(t *testing.T, namespace, detailed, keep, callTimeout, maxVersions, transport string) {
 		env := map[string]string{
 			handler.EnvNamespace:         namespace,
 			handler.EnvDetailedMetrics:   detailed,
 			handler.EnvKeepCases:         keep,
 			handler.EnvCallTimeout:       callTimeout,
 			handler.EnvMaxSecretVersions: maxVersions,
+			handler.EnvMetricsTransport:  transport,
 		}
 		c, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
 		if err != nil {
@@ -62,6 +66,9 @@ func FuzzConfigFromEnv(f *testing.F) {
 		}
 		if c.MaxSecretVersions < 1 {
 			t.Fatalf("max secret versions %d from %q", c.MaxSecretVersions, maxVersions)
+		}
+		if c.MetricsTransport != "emf" && c.MetricsTransport != "api" {
+			t.Fatalf("metrics transport %q from %q", c.MetricsTransport, transport)
 		}
 		if len(c.CheckOptions()) == 0 {
 			t.Fatal("no check options")

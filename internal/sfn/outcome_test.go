@@ -42,6 +42,7 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 			assert.Equal(t, tt.wantFleet, o.Fleet != nil, "fleet")
 			assert.Equal(t, tt.wantPassed, o.Passed())
 			assert.Equal(t, tt.wantTrunc, o.Truncated)
+			assert.False(t, o.Paused())
 			if tt.wantTrunc && !tt.wantFleet {
 				assert.Equal(t, map[string][]string{"eu": {"PhoneLookup"}}, o.FailedChecks)
 			}
@@ -61,5 +62,15 @@ func TestConsoleURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, ConsoleURL(tt.give), tt.give)
+	}
+}
+
+func TestOutcomePaused(t *testing.T) {
+	paused := `{"ok": true, "paused": true, "target": "eu", "checks": [{"name": "PhoneLookup", "status": "skip"}], "cleanup": {"status": "not-needed"}}`
+	for _, output := range []string{paused, `{"ok": true, "targets": [` + paused + `]}`} {
+		o := Outcome{Status: "SUCCEEDED"}
+		o.readReport(output)
+		assert.True(t, o.Paused(), output)
+		assert.True(t, o.Passed(), output)
 	}
 }

@@ -275,6 +275,18 @@ func (o Outcome) Passed() bool {
 	return false
 }
 
+// Paused reports whether the run skipped its checks because sfprobe is
+// paused (the workflow then answers with skipped reports).
+func (o Outcome) Paused() bool {
+	switch {
+	case o.Report != nil:
+		return o.Report.Paused
+	case o.Fleet != nil && len(o.Fleet.Targets) > 0:
+		return o.Fleet.Targets[0].Paused
+	}
+	return false
+}
+
 // readReport reads the report or the fleet from a successful output or a
 // ChecksFailed cause: {"failed_checks", "report"} for one target,
 // {"failed_targets", "fleet"} for several.
