@@ -76,7 +76,7 @@ func BenchmarkLocalEndToEnd(b *testing.B) {
 // runtime's start, main's configuration and clients, and a trivial handler
 // run: the cold start.
 var coldStartEvents = map[string]string{
-	"check-config":     `{"check": "TargetConfig", "target": {"function": "sf invoke"}}`,
+	"check-config":     `{"checks": ["TargetConfig"], "target": {"function": "sf invoke"}}`,
 	"check-salesforce": `{"check": "PhoneLookup", "chain": {"target": {"function": "sf invoke"}}}`,
 	"cleanup":          `{"chain": {}}`,
 	"publish-metrics":  `{"pause": ""}`,
