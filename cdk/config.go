@@ -93,7 +93,8 @@ type Config struct {
 	// PerCheckAlarms adds one CheckFailure alarm per check (8 more alarms).
 	PerCheckAlarms bool `json:"perCheckAlarms"`
 	// DiagnosticAlarms adds the alarms that neither page nor detect what
-	// RunFailure cannot: ExecutionThrottled and one FunctionErrors per function.
+	// RunFailure cannot: ExecutionsFailed, ExecutionsTimedOut,
+	// ExecutionThrottled and one FunctionErrors per function.
 	DiagnosticAlarms bool `json:"diagnosticAlarms"`
 	// RunFailureAlarm is the run-failure alarm's "M/N": M failed or missing
 	// periods out of the last N raise it.

@@ -13,8 +13,9 @@ type Kind string
 
 // The alarm kinds.
 const (
-	// RunFailure: RunSuccess Minimum < 1 in M of N periods; missing data is
-	// breaching (the dead-man's switch). Pages. One per target.
+	// RunFailure: neither RunSuccess 1 nor Paused in M of N periods
+	// (MAX of the two, filled with 0); missing data is breaching (the
+	// dead-man's switch). Pages. One per target.
 	RunFailure Kind = "RunFailure"
 	// RunLatency: RunDuration above the threshold in M of N periods; only
 	// with detailed metrics (RunDuration is published only then).
