@@ -14,13 +14,15 @@ const explainDescription = `
 Prints a section of sfprobe's runbook (docs/RUNBOOK.md, built into this
 binary): what a failure means, how to confirm it, its likely causes and the
 remedy step by step. The argument is a failure class, a check and one of its
-classes, or an alarm, as reports, JUnit output and alarm descriptions name
-them; a runbook link (docs/RUNBOOK.md#auth) works too.
+classes, or an alarm (its kind, or its full name as the page gives it), as
+reports, JUnit output and alarm descriptions name them; a runbook link
+(docs/RUNBOOK.md#auth) works too.
 
 Examples:
   sfprobe explain auth
   sfprobe explain PhoneLookup/auth
-  sfprobe explain alarm-run-failure`
+  sfprobe explain alarm-run-failure
+  sfprobe explain Sfprobe-RunFailure-prod-eu`
 
 func explainCmd(_ context.Context, a *app, args []string) (int, error) {
 	fs := a.newFlagSet("explain", "CLASS|CHECK/CLASS|ALARM", explainDescription)

@@ -242,6 +242,18 @@ func resolve(arg string) (string, error) {
 			return a, nil
 		}
 	}
+	// A full alarm name as the page names it: <stack>-<Kind>[-<detail>].
+	if parts := strings.Split(s, "-"); len(parts) > 1 {
+		for _, part := range parts[1:] {
+			for _, info := range alarmname.All() {
+				if part == string(info.Kind) {
+					if _, ok := Section(info.Fragment); ok {
+						return info.Fragment, nil
+					}
+				}
+			}
+		}
+	}
 	return "", unknown
 }
 

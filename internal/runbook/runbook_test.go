@@ -222,6 +222,9 @@ func TestExplain(t *testing.T) {
 		{give: "KmsKey-unexpected-response", wantHeading: "### KmsKey / unexpected-response\n"},
 		{give: "alarm-run-failure", wantHeading: "### RunFailure\n", wantNot: []string{"### RunLatency"}},
 		{give: "RunFailure", wantHeading: "### RunFailure\n"},
+		{give: "Sfprobe-RunFailure", wantHeading: "### RunFailure\n"},
+		{give: "SfprobeFleet-RunFailure-prod-eu", wantHeading: "### RunFailure\n"},
+		{give: "Sfprobe-CheckFailure-PhoneLookup", wantHeading: "### CheckFailure\n"},
 		{give: "docs/RUNBOOK.md#not-found", wantHeading: "## not-found\n"},
 		{give: "cleanup", wantHeading: "## Cleanup failures and stale test Cases\n"},
 	}
@@ -249,6 +252,7 @@ func TestExplainUnknown(t *testing.T) {
 		{give: ""},
 		{give: "PhoneLookup/bogus"},
 		{give: "Bogus/auth"},
+		{give: "Sfprobe-Bogus-prod"},
 		{give: "ConnectAccess/data", wantCheck: check.ConnectAccess},
 	}
 	for _, tt := range tests {
