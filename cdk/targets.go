@@ -135,7 +135,7 @@ func (c Config) alarmCount(n int) (total, perTarget int) {
 // policies name, their regions and the length of the alarms' names.
 func (c Config) validateEntry(path string, e targets.Entry) []error {
 	t := e.Target()
-	errs := withPath(path, t.Validate())
+	errs := validate.Prefixed(path, t.Validate())
 	if e.Function != "" && !strings.HasPrefix(e.Function, "arn:") {
 		errs = append(errs, &validate.FieldError{Field: path + ".function", Msg: fmt.Sprintf(
 			"%q is a function name: a stack needs the full ARN, arn:aws:lambda:<region>:<account>:function:<name> (its IAM policies name the function, and the ARN gives the target's region and account)", e.Function)})
@@ -161,27 +161,6 @@ func (c Config) validateEntry(path string, e targets.Entry) []error {
 			"label %q makes the alarm name %q, %d characters; CloudWatch allows %d: shorten name (or stackName)", t.Label(), name, len(name), maxAlarmName)})
 	}
 	return errs
-}
-
-// withPath puts path in front of the field of each validation error in err.
-func withPath(path string, err error) []error {
-	if err == nil {
-		return nil
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	out := make([]error, 0, len(errs))
-	for _, e := range errs {
-		var fe *validate.FieldError
-		if errors.As(e, &fe) {
-			out = append(out, &validate.FieldError{Field: path + "." + fe.Field, Msg: fe.Msg})
-		} else {
-			out = append(out, &validate.FieldError{Field: path, Msg: e.Error()})
-		}
-	}
-	return out
 }
 
 // singleTargetValue reports whether the single-target key k holds a value

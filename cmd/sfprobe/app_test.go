@@ -167,21 +167,27 @@ func TestLocalEndToEnd(t *testing.T) {
 	}
 }
 
+// sandboxForCLI provisions a sandbox on a shared local AWS and points the
+// test's AWS settings at it, so the CLI under test reaches it as a user's
+// shell would after `sfprobe local --keep`.
+func sandboxForCLI(t *testing.T) *sandbox.Sandbox {
+	t.Helper()
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
+	require.NoError(t, err)
+	sandboxtest.SetEnv(t, a)
+	return sb
+}
+
 // TestStartAgainstSandbox is the post-deploy smoke test against a sandbox:
 // a passing run exits 0 and a failing one exits 1, with JUnit output.
 func TestStartAgainstSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	a := sandboxtest.AWS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
-	require.NoError(t, err)
-	for _, e := range a.Env() {
-		k, v, _ := strings.Cut(e, "=")
-		t.Setenv(k, v)
-	}
+	sb := sandboxForCLI(t)
 
 	code, stdout, stderr := runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--output", "json")
 	require.Equal(t, exitOK, code, stderr)
@@ -225,15 +231,7 @@ func TestPauseResumeAgainstSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	a := sandboxtest.AWS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
-	require.NoError(t, err)
-	for _, e := range a.Env() {
-		k, v, _ := strings.Cut(e, "=")
-		t.Setenv(k, v)
-	}
+	sb := sandboxForCLI(t)
 	code, stdout, stderr := runApp(t, map[string]string{"USER": "oncall"}, "pause", "--parameter", sandbox.PauseParameter, "--reason", "API user locked out", "--for", "1h")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "paused: API user locked out")

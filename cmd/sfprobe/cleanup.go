@@ -9,13 +9,13 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/report"
 	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 )
 
@@ -151,7 +151,7 @@ func runSweep(ctx context.Context, a *app, api check.SweepAPI, f cleanupFlags, o
 // budget spent and a verdict.
 func writeSweep(w io.Writer, r check.SweepReport) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sfprobe cleanup  function: %s  older than: %s", oneLine(r.Function), r.OlderThan)
+	fmt.Fprintf(&b, "sfprobe cleanup  function: %s  older than: %s", report.OneLine(r.Function), r.OlderThan)
 	if !r.Cutoff.IsZero() {
 		fmt.Fprintf(&b, " (created before %s)", r.Cutoff.Format(time.RFC3339))
 	}
@@ -171,7 +171,7 @@ func writeSweep(w io.Writer, r check.SweepReport) error {
 			if c.WasOpen {
 				was = "open"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(c.ID), oneLine(c.RunID), c.CreatedAt.Format(time.RFC3339), was, c.Action, caseResult(c))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", report.OneLine(c.ID), report.OneLine(c.RunID), c.CreatedAt.Format(time.RFC3339), was, c.Action, caseResult(c))
 			if c.ErrorClass != "" && !seen[c.ErrorClass] {
 				seen[c.ErrorClass] = true
 				classes = append(classes, c.ErrorClass)
@@ -185,10 +185,10 @@ func writeSweep(w io.Writer, r check.SweepReport) error {
 		classes = append(classes, r.ErrorClass)
 	}
 	for _, c := range classes {
-		fmt.Fprintf(&b, "%s%s: %s\n", sweepIndent, c, oneLine(c.Remedy()))
+		fmt.Fprintf(&b, "%s%s: %s\n", sweepIndent, c, report.OneLine(c.Remedy()))
 	}
 	if r.Message != "" {
-		b.WriteString(oneLine(r.Message) + "\n")
+		b.WriteString(report.OneLine(r.Message) + "\n")
 	}
 	if r.Remaining > 0 {
 		fmt.Fprintf(&b, "%d more Case(s) old enough remain beyond the limit of %d: run sfprobe cleanup again\n", r.Remaining, r.Limit)
@@ -240,16 +240,16 @@ func caseResult(c check.SweptCase) string {
 	case check.SweepGone:
 		s = "already deleted"
 	case check.SweepDryRun:
-		return oneLine(c.Message)
+		return report.OneLine(c.Message)
 	case check.SweepFailed:
-		return "FAILED (" + string(c.ErrorClass) + ") " + oneLine(c.Message)
+		return "FAILED (" + string(c.ErrorClass) + ") " + report.OneLine(c.Message)
 	case check.SweepNotAttempted:
-		return "NOT ATTEMPTED " + oneLine(strings.TrimPrefix(c.Message, "not attempted: "))
+		return "NOT ATTEMPTED " + report.OneLine(strings.TrimPrefix(c.Message, "not attempted: "))
 	default:
-		s = oneLine(c.Status)
+		s = report.OneLine(c.Status)
 	}
 	if c.Message != "" && c.Status != check.SweepGone {
-		s += " (" + oneLine(c.Message) + ")"
+		s += " (" + report.OneLine(c.Message) + ")"
 	}
 	return s
 }
@@ -294,25 +294,4 @@ func sweepVerdict(r check.SweepReport) string {
 		s += fmt.Sprintf(", %d already deleted", gone)
 	}
 	return s
-}
-
-// oneLine makes s safe to print on one terminal line: line breaks and tabs
-// become spaces, other control characters (ESC) are shown escaped. The
-// Case fields and messages come from Salesforce.
-func oneLine(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case unicode.IsControl(r):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -17,8 +17,6 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/check/checktest"
 	"github.com/sfprobe/sfprobe/internal/lambdahttp"
-	"github.com/sfprobe/sfprobe/internal/sandbox"
-	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 	"github.com/sfprobe/sfprobe/internal/sim"
 )
@@ -258,15 +256,7 @@ func TestCleanupAgainstSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	a := sandboxtest.AWS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
-	require.NoError(t, err)
-	for _, e := range a.Env() {
-		k, v, _ := strings.Cut(e, "=")
-		t.Setenv(k, v)
-	}
+	sb := sandboxForCLI(t)
 	seeded := sim.SeedStaleCases(sb.Org, time.Now(), time.Hour)
 	before := sb.Org.Cases()
 

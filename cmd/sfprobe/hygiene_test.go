@@ -27,10 +27,7 @@ func TestSecretHygieneCLI(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	a := sandboxtest.AWS(t)
-	for _, e := range a.Env() {
-		k, v, _ := strings.Cut(e, "=")
-		t.Setenv(k, v)
-	}
+	sandboxtest.SetEnv(t, a)
 	sentinels := sandboxtest.NewSentinels(t)
 	var corpus sandboxtest.Corpus
 	tests := []struct {

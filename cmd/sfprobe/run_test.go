@@ -21,8 +21,6 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/check/checktest"
 	"github.com/sfprobe/sfprobe/internal/report"
-	"github.com/sfprobe/sfprobe/internal/sandbox"
-	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/targets"
 )
 
@@ -288,15 +286,7 @@ func TestRunTargetsAgainstSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	a := sandboxtest.AWS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
-	require.NoError(t, err)
-	for _, e := range a.Env() {
-		k, v, _ := strings.Cut(e, "=")
-		t.Setenv(k, v)
-	}
+	sb := sandboxForCLI(t)
 	tg := sb.Target
 	entry := func(name, phone string) string {
 		b, err := json.Marshal(map[string]string{

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
@@ -48,7 +47,7 @@ func writeFleetText(w io.Writer, fl check.Fleet, color bool) error {
 				return fmt.Errorf("write text report: %w", err)
 			}
 		}
-		rule := fmt.Sprintf("=== target %d of %d: %s ===\n", i+1, len(fl.Targets), clean(r.Target))
+		rule := fmt.Sprintf("=== target %d of %d: %s ===\n", i+1, len(fl.Targets), OneLine(r.Target))
 		if _, err := io.WriteString(w, rule); err != nil {
 			return fmt.Errorf("write text report: %w", err)
 		}
@@ -74,7 +73,7 @@ func fleetSummary(fl check.Fleet, color bool) string {
 	if len(failed) > 0 {
 		names := make([]string, len(failed))
 		for i, n := range failed {
-			names[i] = clean(n)
+			names[i] = OneLine(n)
 		}
 		s += ": " + strings.Join(names, ", ")
 	}
@@ -88,27 +87,17 @@ func fleetSummary(fl check.Fleet, color bool) string {
 	return ansiBold + ansiRed + s + ansiReset
 }
 
-// writeFleetJUnit is WriteJUnitMulti with each testsuite named by its
-// target's label (a CI server groups and lists tests by suite name) and the
-// document's time the fleet's wall time, as the targets ran concurrently.
+// writeFleetJUnit writes one testsuite per target, named by its label (a CI
+// server groups and lists tests by suite name); the document's time is the
+// fleet's wall time, as the targets ran concurrently.
 func writeFleetJUnit(w io.Writer, fl check.Fleet) error {
-	doc := junitSuites{Name: "sfprobe", Time: junitSeconds(fl.DurationMS), Suites: make([]junitSuite, 0, len(fl.Targets))}
+	suites := make([]junitSuite, 0, len(fl.Targets))
 	for _, r := range fl.Targets {
 		s := junitSuiteOf(r)
 		if r.Target != "" {
 			s.Name = r.Target
 		}
-		doc.Suites = append(doc.Suites, s)
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Errors += s.Errors
+		suites = append(suites, s)
 	}
-	out, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode junit report: %w", err)
-	}
-	if _, err := io.WriteString(w, xml.Header+string(out)+"\n"); err != nil {
-		return fmt.Errorf("write junit report: %w", err)
-	}
-	return nil
+	return writeJUnitSuites(w, suites, fl.DurationMS)
 }

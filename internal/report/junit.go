@@ -65,20 +65,26 @@ type junitMessage struct {
 }
 
 // WriteJUnitMulti writes the reports of many targets as one JUnit XML
-// document with one testsuite per report.
+// document with one testsuite per report; the document's time is the sum
+// of theirs.
 func WriteJUnitMulti(w io.Writer, reports []check.Report) error {
-	doc := junitSuites{Name: "sfprobe", Suites: make([]junitSuite, 0, len(reports))}
+	suites := make([]junitSuite, 0, len(reports))
 	var ms int64
 	for _, r := range reports {
-		s := junitSuiteOf(r)
-		doc.Suites = append(doc.Suites, s)
+		suites = append(suites, junitSuiteOf(r))
+		ms += max(r.DurationMS, 0)
+	}
+	return writeJUnitSuites(w, suites, ms)
+}
+
+// writeJUnitSuites writes suites as one JUnit XML document that took ms.
+func writeJUnitSuites(w io.Writer, suites []junitSuite, ms int64) error {
+	doc := junitSuites{Name: "sfprobe", Time: junitSeconds(ms), Suites: suites}
+	for _, s := range suites {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Errors += s.Errors
-		ms += max(r.DurationMS, 0)
 	}
-	doc.Time = junitSeconds(ms)
-
 	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode junit report: %w", err)

@@ -41,7 +41,7 @@ func (p *Progress) Update(checkName, status string) {
 	default:
 		delete(p.finished, checkName)
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K[%d done] %s: %s", len(p.finished), clean(checkName), clean(status))
+	fmt.Fprintf(p.w, "\r\x1b[K[%d done] %s: %s", len(p.finished), OneLine(checkName), OneLine(status))
 }
 
 // Done clears the progress line; later calls to Update and Done do nothing.

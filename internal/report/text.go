@@ -43,26 +43,26 @@ func writeText(w io.Writer, r check.Report, color bool) error {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "sfprobe  target: %s  run: %s\n", clean(r.Target), clean(r.RunID))
+	fmt.Fprintf(&b, "sfprobe  target: %s  run: %s\n", OneLine(r.Target), OneLine(r.RunID))
 
 	if r.Error != "" {
-		b.WriteString(paint(ansiRed, "error: "+clean(r.Error)) + "\n")
+		b.WriteString(paint(ansiRed, "error: "+OneLine(r.Error)) + "\n")
 	}
 	width := nameWidth(r.Checks)
 	for _, c := range r.Checks {
 		style, ok := statusStyle[c.Status]
 		if !ok {
-			style.word = strings.ToUpper(clean(string(c.Status)))
+			style.word = strings.ToUpper(OneLine(string(c.Status)))
 		}
-		line := fmt.Sprintf("%s  %-*s %5.2fs", paint(style.color, fmt.Sprintf("%-4s", style.word)), width, clean(c.Name), seconds(c.DurationMS))
+		line := fmt.Sprintf("%s  %-*s %5.2fs", paint(style.color, fmt.Sprintf("%-4s", style.word)), width, OneLine(c.Name), seconds(c.DurationMS))
 		if c.Message != "" {
-			line += "  " + clean(c.Message)
+			line += "  " + OneLine(c.Message)
 		}
 		b.WriteString(line + "\n")
 		if c.Failed() {
 			remedy, runbook := remedyOf(c.ErrorClass, c.Remediation, c.Runbook)
-			fmt.Fprintf(&b, "%sclass: %s  remedy: %s\n", detailIndent, clean(classOrUnknown(c.ErrorClass)), clean(remedy))
-			fmt.Fprintf(&b, "%srunbook: %s\n", detailIndent, clean(runbook))
+			fmt.Fprintf(&b, "%sclass: %s  remedy: %s\n", detailIndent, OneLine(classOrUnknown(c.ErrorClass)), OneLine(remedy))
+			fmt.Fprintf(&b, "%srunbook: %s\n", detailIndent, OneLine(runbook))
 		}
 	}
 
@@ -70,8 +70,8 @@ func writeText(w io.Writer, r check.Report, color bool) error {
 	if cl.Status == check.CleanupFailed {
 		b.WriteString(paint(ansiRed, "cleanup: "+cleanupSummary(cl)) + "\n")
 		remedy, runbook := remedyOf(cl.ErrorClass, "", "")
-		fmt.Fprintf(&b, "%sclass: %s  remedy: %s\n", detailIndent, clean(classOrUnknown(cl.ErrorClass)), clean(remedy))
-		fmt.Fprintf(&b, "%srunbook: %s\n", detailIndent, clean(runbook))
+		fmt.Fprintf(&b, "%sclass: %s  remedy: %s\n", detailIndent, OneLine(classOrUnknown(cl.ErrorClass)), OneLine(remedy))
+		fmt.Fprintf(&b, "%srunbook: %s\n", detailIndent, OneLine(runbook))
 	} else {
 		b.WriteString("cleanup: " + cleanupSummary(cl) + "\n")
 	}
@@ -98,7 +98,7 @@ func verdict(r check.Report, paint func(code, s string) string) string {
 		case check.Skip:
 			skipped++
 		case check.Fail:
-			failed = append(failed, fmt.Sprintf("%s (%s)", clean(c.Name), clean(classOrUnknown(c.ErrorClass))))
+			failed = append(failed, fmt.Sprintf("%s (%s)", OneLine(c.Name), OneLine(classOrUnknown(c.ErrorClass))))
 		}
 	}
 	switch {
@@ -127,7 +127,7 @@ func verdict(r check.Report, paint func(code, s string) string) string {
 func cleanupSummary(c check.Cleanup) string {
 	caseName := "test Case"
 	if c.CaseID != "" {
-		caseName += " " + clean(c.CaseID)
+		caseName += " " + OneLine(c.CaseID)
 	}
 	switch c.Status {
 	case check.CleanupNotNeeded:
@@ -147,13 +147,13 @@ func cleanupSummary(c check.Cleanup) string {
 	case check.CleanupFailed:
 		s := fmt.Sprintf("FAILED for %s (closed: %t, deleted: %t)", caseName, c.Closed, c.Deleted)
 		if c.Message != "" {
-			s += ": " + clean(c.Message)
+			s += ": " + OneLine(c.Message)
 		}
 		return s
 	case "":
 		return "not reported"
 	default:
-		return clean(c.Status)
+		return OneLine(c.Status)
 	}
 }
 
@@ -185,7 +185,7 @@ func nameWidth(results []check.Result) int {
 		width = max(width, len(n))
 	}
 	for _, c := range results {
-		width = max(width, len(clean(c.Name)))
+		width = max(width, len(OneLine(c.Name)))
 	}
 	return width
 }
@@ -200,10 +200,11 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// clean makes s safe to print on one terminal line: line breaks and tabs
+// OneLine makes s safe to print on one terminal line: line breaks and tabs
 // become spaces and other control characters (such as ESC, which could
-// drive the terminal) are shown escaped, e.g. \x1b.
-func clean(s string) string {
+// drive the terminal) are shown escaped, e.g. \x1b. Texts from Salesforce
+// and AWS go through it before a terminal sees them.
+func OneLine(s string) string {
 	if strings.IndexFunc(s, unicode.IsControl) < 0 {
 		return s
 	}

@@ -182,7 +182,7 @@ func isYAML(data []byte, name string) bool {
 // phone is required) plus its CLI settings. It fills the default fields.
 func validateEntry(path string, e *Entry) []error {
 	t := e.Target()
-	errs := prefixed(path, t.ValidateFor(true))
+	errs := validate.Prefixed(path, t.ValidateFor(true))
 	e.Fields = t.Fields
 	if e.Region != "" {
 		if !regionRe.MatchString(e.Region) {
@@ -195,27 +195,6 @@ func validateEntry(path string, e *Entry) []error {
 		errs = append(errs, &validate.FieldError{Field: path + ".profile", Msg: fmt.Sprintf("%q is not a profile name (at most 128 characters, no surrounding spaces or control characters)", e.Profile)})
 	}
 	return errs
-}
-
-// prefixed puts path in front of the field of each validation error in err.
-func prefixed(path string, err error) []error {
-	if err == nil {
-		return nil
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	out := make([]error, 0, len(errs))
-	for _, e := range errs {
-		var fe *validate.FieldError
-		if errors.As(e, &fe) {
-			out = append(out, &validate.FieldError{Field: path + "." + fe.Field, Msg: fe.Msg})
-		} else {
-			out = append(out, &validate.FieldError{Field: path, Msg: e.Error()})
-		}
-	}
-	return out
 }
 
 // duplicateLabels reports each entry whose label an earlier entry has: the

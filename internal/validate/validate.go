@@ -5,6 +5,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -122,4 +123,27 @@ func StateMachineARN(field, s string) error {
 		return &FieldError{field, fmt.Sprintf("%q is not a state machine ARN (want arn:aws:states:<region>:<account>:stateMachine:<name>)", s)}
 	}
 	return nil
+}
+
+// Prefixed puts path in front of the field of each validation error in err
+// (a FieldError, or several joined): "phone" under "targets[2]" becomes
+// "targets[2].phone". An error that names no field is filed under path.
+func Prefixed(path string, err error) []error {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			out = append(out, &FieldError{Field: path + "." + fe.Field, Msg: fe.Msg})
+		} else {
+			out = append(out, &FieldError{Field: path, Msg: e.Error()})
+		}
+	}
+	return out
 }

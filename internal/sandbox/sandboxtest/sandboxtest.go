@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sfprobe/sfprobe/internal/sandbox"
@@ -26,6 +27,17 @@ func AWS(tb testing.TB, opts ...sandbox.MotoOption) *sandbox.AWS {
 		}
 	})
 	return a
+}
+
+// SetEnv points the test's standard AWS settings (AWS_ENDPOINT_URL, the
+// region and the credentials) at a, as `sfprobe local --keep` prints them,
+// so commands under test reach it with their own SDK configuration.
+func SetEnv(t *testing.T, a *sandbox.AWS) {
+	t.Helper()
+	for _, e := range a.Env() {
+		k, v, _ := strings.Cut(e, "=")
+		t.Setenv(k, v)
+	}
 }
 
 // Moto starts moto alone for the test and stops it when the test ends.
