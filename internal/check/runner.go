@@ -211,15 +211,25 @@ func RunAWSCheck(ctx context.Context, deps Deps, name string, t Target, opts ...
 // RunAWSChecks runs the named AWS-side checks concurrently, sharing one
 // discovery of the function (the check-config Lambda). Results come in the
 // order of names.
+//
+// A check that failed transiently (RetrySafe) is retried as the chain's
+// steps are (WithStepRetries, jittered backoff), alone and in a fresh
+// session, since the shared one keeps a failed discovery: one throttled
+// read never fails the other checks.
 func RunAWSChecks(ctx context.Context, deps Deps, names []string, t Target, opts ...Option) []Result {
-	s := newSession(deps, t, newOptions(opts))
+	o := newOptions(opts)
+	s := newSession(deps, t, o)
 	out := make([]Result, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = s.runAWS(ctx, name)
+			r := s.runAWS(ctx, name)
+			for attempt := 0; r.Failed() && attempt < o.stepRetries && RetrySafe(name, r.ErrorClass) && backoff(ctx, attempt); attempt++ {
+				r = newSession(deps, t, o).runAWS(ctx, name)
+			}
+			out[i] = r
 		}()
 	}
 	wg.Wait()

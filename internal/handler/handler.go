@@ -4,7 +4,6 @@
 package handler
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -30,12 +29,10 @@ type CheckConfigOutput struct {
 	StartedAt time.Time      `json:"started_at"`
 }
 
-// The AWS checks' retries inside check-config: a read that failed
-// transiently (throttled, network, timeout) is tried again, alone.
-const (
-	AWSCheckRetries      = 2
-	DefaultAWSRetryDelay = 250 * time.Millisecond
-)
+// AWSCheckRetries is how often check-config retries an AWS check that
+// failed transiently (throttled, network, timeout), alone: the checks'
+// step retries (check.RunAWSChecks).
+const AWSCheckRetries = check.DefaultStepRetries
 
 // CheckConfig runs the AWS-side checks (TargetConfig, SecretAccess, KmsKey,
 // ConnectAccess) in one invocation: they share the function's discovery.
@@ -47,9 +44,6 @@ type CheckConfig struct {
 	Opts    []check.Option
 	Log     *slog.Logger
 	Now     func() time.Time
-	// RetryDelay is the first retry's delay (doubling); 0 means
-	// DefaultAWSRetryDelay.
-	RetryDelay time.Duration
 }
 
 // Handle runs the named checks concurrently. Assertion failures are
@@ -78,44 +72,11 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckCon
 		}
 		return out, nil
 	}
-	deps := depsFor(h.Deps, h.Regions, in.Target)
-	out.Results = check.RunAWSChecks(ctx, deps, in.Checks, in.Target, h.Opts...)
-	delay := cmp.Or(h.RetryDelay, DefaultAWSRetryDelay)
-	for range AWSCheckRetries {
-		var again []int
-		for i, r := range out.Results {
-			if r.Failed() && transient(r.ErrorClass) {
-				again = append(again, i)
-			}
-		}
-		if len(again) == 0 || !sleep(ctx, delay) {
-			break
-		}
-		delay *= 2
-		names := make([]string, len(again))
-		for j, i := range again {
-			names[j] = in.Checks[i]
-		}
-		for j, r := range check.RunAWSChecks(ctx, deps, names, in.Target, h.Opts...) {
-			out.Results[again[j]] = r
-		}
-	}
+	out.Results = check.RunAWSChecks(ctx, depsFor(h.Deps, h.Regions, in.Target), in.Checks, in.Target, h.Opts...)
 	for _, r := range out.Results {
 		logResult(h.Log, in.Target, r)
 	}
 	return out, nil
-}
-
-// sleep waits d unless ctx ends first; it reports whether it waited.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // ChainInput is the event of the check-salesforce and cleanup functions.
@@ -188,11 +149,6 @@ func (h *Cleanup) Handle(ctx context.Context, in ChainInput) (check.Chain, error
 func invalidTarget(name string, err error) check.Result {
 	return check.Result{Name: name, Status: check.Fail, ErrorClass: failure.Config,
 		Message: "invalid target: " + err.Error(), Remediation: failure.Config.Remedy(), Runbook: failure.Config.Anchor()}
-}
-
-// transient reports whether a failed read-only check is worth a retry.
-func transient(c failure.Class) bool {
-	return c == failure.Throttled || c == failure.Network || c == failure.Timeout
 }
 
 func isOneOf(s string, list []string) bool {

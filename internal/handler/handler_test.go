@@ -172,7 +172,7 @@ func TestCheckConfig_transientFailures(t *testing.T) {
 				}
 				return get(ctx, in, opts...)
 			}
-			h := &handler.CheckConfig{Deps: d.Deps(), RetryDelay: time.Millisecond}
+			h := &handler.CheckConfig{Deps: d.Deps()}
 
 			out, err := invoke(t, h.Handle, fixture(t, "check-config.json"))
 
