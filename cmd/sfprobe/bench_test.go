@@ -108,7 +108,7 @@ func fleetRunner(b *testing.B, n int) func() time.Duration {
 		name := fmt.Sprintf("sfInvokeAPI-%02d", i)
 		router.Handle(name, simFunction(benchLatency))
 		ts[i] = check.Target{Function: name, Phone: sim.DefaultPhone, Fields: events.DefaultFields}
-		d := slowAWS(benchLatency / 2)
+		d := checktest.NewDeployment().WithAWSLatency(benchLatency / 2)
 		deps[i] = d.Deps()
 		deps[i].Invoker = simClient(srv.URL)
 	}
@@ -144,27 +144,4 @@ func simClient(url string) *lambda.Client {
 		o.BaseEndpoint = aws.String(url)
 		o.RetryMaxAttempts = 1
 	})
-}
-
-// slowAWS is checktest's healthy deployment whose AWS APIs each answer
-// after latency.
-func slowAWS(latency time.Duration) *checktest.Deployment {
-	d := checktest.NewDeployment()
-	d.Lambda.GetFunctionConfigurationFn = delayed(latency, d.Lambda.GetFunctionConfigurationFn)
-	d.Lambda.GetPolicyFn = delayed(latency, d.Lambda.GetPolicyFn)
-	d.SecretsManager.DescribeSecretFn = delayed(latency, d.SecretsManager.DescribeSecretFn)
-	d.SecretsManager.GetSecretValueFn = delayed(latency, d.SecretsManager.GetSecretValueFn)
-	d.SecretsManager.ListSecretVersionIdsFn = delayed(latency, d.SecretsManager.ListSecretVersionIdsFn)
-	d.KMS.DescribeKeyFn = delayed(latency, d.KMS.DescribeKeyFn)
-	d.KMS.GetKeyPolicyFn = delayed(latency, d.KMS.GetKeyPolicyFn)
-	d.IAM.SimulatePrincipalPolicyFn = delayed(latency, d.IAM.SimulatePrincipalPolicyFn)
-	return d
-}
-
-// delayed returns fn answering after d: a fake AWS API with latency.
-func delayed[In, Out, Opt any](d time.Duration, fn func(context.Context, In, ...Opt) (Out, error)) func(context.Context, In, ...Opt) (Out, error) {
-	return func(ctx context.Context, in In, opts ...Opt) (Out, error) {
-		time.Sleep(d)
-		return fn(ctx, in, opts...)
-	}
 }

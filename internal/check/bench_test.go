@@ -23,29 +23,6 @@ import (
 // create, update, lookup, then the cleanup's delete).
 const criticalCalls = 5
 
-// delayed returns fn answering after d: a fake AWS API with latency.
-func delayed[In, Out, Opt any](d time.Duration, fn func(context.Context, In, ...Opt) (Out, error)) func(context.Context, In, ...Opt) (Out, error) {
-	return func(ctx context.Context, in In, opts ...Opt) (Out, error) {
-		time.Sleep(d)
-		return fn(ctx, in, opts...)
-	}
-}
-
-// slowDeployment is checktest's healthy deployment whose AWS APIs each
-// answer after awsLatency.
-func slowDeployment(awsLatency time.Duration) *checktest.Deployment {
-	d := checktest.NewDeployment()
-	d.Lambda.GetFunctionConfigurationFn = delayed(awsLatency, d.Lambda.GetFunctionConfigurationFn)
-	d.Lambda.GetPolicyFn = delayed(awsLatency, d.Lambda.GetPolicyFn)
-	d.SecretsManager.DescribeSecretFn = delayed(awsLatency, d.SecretsManager.DescribeSecretFn)
-	d.SecretsManager.GetSecretValueFn = delayed(awsLatency, d.SecretsManager.GetSecretValueFn)
-	d.SecretsManager.ListSecretVersionIdsFn = delayed(awsLatency, d.SecretsManager.ListSecretVersionIdsFn)
-	d.KMS.DescribeKeyFn = delayed(awsLatency, d.KMS.DescribeKeyFn)
-	d.KMS.GetKeyPolicyFn = delayed(awsLatency, d.KMS.GetKeyPolicyFn)
-	d.IAM.SimulatePrincipalPolicyFn = delayed(awsLatency, d.IAM.SimulatePrincipalPolicyFn)
-	return d
-}
-
 // timedInvoker adds the duration of every call to spent: the critical
 // path as it really ran (timer slack, and with the simulator the SDK and
 // HTTP round trip, included).
@@ -113,15 +90,15 @@ func benchRun(b *testing.B, deps check.Deps, t check.Target, latency time.Durati
 func BenchmarkRunCriticalPath(b *testing.B) {
 	for _, latency := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond} {
 		b.Run("fake/latency="+latency.String(), func(b *testing.B) {
-			d := slowDeployment(latency / 2)
+			d := checktest.NewDeployment().WithAWSLatency(latency / 2)
 			api := d.SFInvokeAPI
-			d.Lambda.InvokeFn = delayed(latency, api.Invoke)
+			d.Lambda.InvokeFn = checktest.Delayed(latency, api.Invoke)
 			benchRun(b, d.Deps(), target(), latency)
 		})
 	}
 	for _, latency := range []time.Duration{20 * time.Millisecond, 100 * time.Millisecond} {
 		b.Run("sim/latency="+latency.String(), func(b *testing.B) {
-			d := slowDeployment(latency / 2)
+			d := checktest.NewDeployment().WithAWSLatency(latency / 2)
 			deps := d.Deps()
 			deps.Invoker = simClient(b, sim.Latency{Fixed: latency})
 			t := target()

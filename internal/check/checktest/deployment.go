@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -191,4 +192,26 @@ func (d *Deployment) Simulations() []*iam.SimulatePrincipalPolicyInput {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]*iam.SimulatePrincipalPolicyInput(nil), d.simulations...)
+}
+
+// WithAWSLatency makes every AWS API of d but sfInvokeAPI answer after
+// latency, for benchmarks of a run's critical path; it returns d.
+func (d *Deployment) WithAWSLatency(latency time.Duration) *Deployment {
+	d.Lambda.GetFunctionConfigurationFn = Delayed(latency, d.Lambda.GetFunctionConfigurationFn)
+	d.Lambda.GetPolicyFn = Delayed(latency, d.Lambda.GetPolicyFn)
+	d.SecretsManager.DescribeSecretFn = Delayed(latency, d.SecretsManager.DescribeSecretFn)
+	d.SecretsManager.GetSecretValueFn = Delayed(latency, d.SecretsManager.GetSecretValueFn)
+	d.SecretsManager.ListSecretVersionIdsFn = Delayed(latency, d.SecretsManager.ListSecretVersionIdsFn)
+	d.KMS.DescribeKeyFn = Delayed(latency, d.KMS.DescribeKeyFn)
+	d.KMS.GetKeyPolicyFn = Delayed(latency, d.KMS.GetKeyPolicyFn)
+	d.IAM.SimulatePrincipalPolicyFn = Delayed(latency, d.IAM.SimulatePrincipalPolicyFn)
+	return d
+}
+
+// Delayed returns fn answering after d: a fake AWS API with latency.
+func Delayed[In, Out, Opt any](d time.Duration, fn func(context.Context, In, ...Opt) (Out, error)) func(context.Context, In, ...Opt) (Out, error) {
+	return func(ctx context.Context, in In, opts ...Opt) (Out, error) {
+		time.Sleep(d)
+		return fn(ctx, in, opts...)
+	}
 }
