@@ -72,6 +72,16 @@ func (t Target) Label() string {
 	return FunctionName(t.Function)
 }
 
+// FunctionRegion is the region of a Lambda function ARN, "" for a name (the
+// caller's region applies) or anything else.
+func FunctionRegion(nameOrARN string) string {
+	parts := strings.Split(nameOrARN, ":")
+	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "lambda" {
+		return ""
+	}
+	return parts[3]
+}
+
 // FunctionName strips an ARN and a qualifier from a function reference.
 func FunctionName(nameOrARN string) string {
 	s := nameOrARN

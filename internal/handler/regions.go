@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/sfprobe/sfprobe/internal/check"
@@ -28,7 +27,7 @@ func NewRegions(home string, build func(region string) check.Deps) *Regions {
 // depsFor returns the dependencies for t: home's, unless t's function ARN
 // names another region.
 func depsFor(home check.Deps, r *Regions, t check.Target) check.Deps {
-	region := functionRegion(t.Function)
+	region := check.FunctionRegion(t.Function)
 	if r == nil || region == "" || region == r.home {
 		return home
 	}
@@ -40,13 +39,4 @@ func depsFor(home check.Deps, r *Regions, t check.Target) check.Deps {
 		r.deps[region] = d
 	}
 	return d
-}
-
-// functionRegion is the region of a function ARN, "" for a bare name.
-func functionRegion(function string) string {
-	parts := strings.Split(function, ":")
-	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "lambda" {
-		return ""
-	}
-	return parts[3]
 }

@@ -39,14 +39,14 @@ func TestDepsFor(t *testing.T) {
 		got := depsFor(home, r, check.Target{Function: tt.give})
 		assert.Equal(t, tt.wantBuild, built, "%s: each other region's clients are built once", tt.give)
 		want := "eu-west-2"
-		if region := functionRegion(tt.give); region != "" {
+		if region := check.FunctionRegion(tt.give); region != "" {
 			want = region
 		}
 		assert.Equal(t, regionInvoker(want), got.Invoker, tt.give)
 	}
-	assert.Equal(t, "us-east-1", functionRegion("arn:aws:lambda:us-east-1:123456789012:function:f"))
-	assert.Equal(t, "", functionRegion("123456789012:function:f"))
-	assert.Equal(t, "", functionRegion("arn:aws:states:us-east-1:123456789012:stateMachine:f:x"))
+	assert.Equal(t, "us-east-1", check.FunctionRegion("arn:aws:lambda:us-east-1:123456789012:function:f"))
+	assert.Equal(t, "", check.FunctionRegion("123456789012:function:f"))
+	assert.Equal(t, "", check.FunctionRegion("arn:aws:states:us-east-1:123456789012:stateMachine:f:x"))
 	depsFor(home, nil, check.Target{Function: "arn:aws:lambda:sa-east-1:123456789012:function:f"})
 	assert.Len(t, built, 2, "without Regions every target uses the home clients")
 }

@@ -85,7 +85,7 @@ func (e Entry) Target() check.Target {
 
 // CallRegion is the region the target's function must be called in: Region,
 // else the function ARN's region, else "" (the caller's default).
-func (e Entry) CallRegion() string { return cmp.Or(e.Region, arnRegion(e.Function)) }
+func (e Entry) CallRegion() string { return cmp.Or(e.Region, check.FunctionRegion(e.Function)) }
 
 // Label is the entry's name in reports and metrics (check.Target.Label).
 func (e Entry) Label() string { return e.Target().Label() }
@@ -187,7 +187,7 @@ func validateEntry(path string, e *Entry) []error {
 	if e.Region != "" {
 		if !regionRe.MatchString(e.Region) {
 			errs = append(errs, &validate.FieldError{Field: path + ".region", Msg: fmt.Sprintf("%q is not an AWS region (want e.g. eu-west-2)", e.Region)})
-		} else if r := arnRegion(e.Function); r != "" && r != e.Region {
+		} else if r := check.FunctionRegion(e.Function); r != "" && r != e.Region {
 			errs = append(errs, &validate.FieldError{Field: path + ".region", Msg: fmt.Sprintf("%q, but the function ARN is in %s (the workflow calls it there; drop region or fix the ARN)", e.Region, r)})
 		}
 	}
@@ -220,18 +220,6 @@ func duplicateLabels(entries []Entry) []error {
 		errs = append(errs, &validate.FieldError{Field: field, Msg: msg})
 	}
 	return errs
-}
-
-// arnRegion is the region of a Lambda function ARN, or "" for a name.
-func arnRegion(fn string) string {
-	if !strings.HasPrefix(fn, "arn:") {
-		return ""
-	}
-	parts := strings.Split(fn, ":")
-	if len(parts) < 4 {
-		return ""
-	}
-	return parts[3]
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
