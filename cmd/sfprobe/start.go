@@ -114,14 +114,7 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if in.Scope == workflow.ScopeAll {
 		in.Scope = ""
 	}
-	var opts []awsconf.Option
-	if f.region != "" {
-		opts = append(opts, awsconf.WithRegion(f.region))
-	}
-	if f.profile != "" {
-		opts = append(opts, awsconf.WithProfile(f.profile))
-	}
-	cfg, err := awsconf.Load(ctx, opts...)
+	cfg, err := awsconf.Load(ctx, awsconf.WithRegion(f.region), awsconf.WithProfile(f.profile))
 	if err != nil {
 		return exitUsage, &usageError{err.Error()}
 	}
