@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/sfprobe/sfprobe/internal/redact"
 )
 
 // Exit codes: a public interface that pipelines depend on.
@@ -93,11 +95,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		case errors.As(err, &ue):
-			fmt.Fprintf(a.stderr, "sfprobe %s: %v\n", name, err)
+			fmt.Fprintf(a.stderr, "sfprobe %s: %s\n", name, redact.Text(err.Error()))
 			fmt.Fprintf(a.stderr, "Run `sfprobe %s --help` for usage.\n", name)
 			return exitUsage
 		case err != nil:
-			fmt.Fprintf(a.stderr, "sfprobe %s: %v\n", name, err)
+			fmt.Fprintf(a.stderr, "sfprobe %s: %s\n", name, redact.Text(err.Error()))
 			if code == exitOK {
 				code = exitFailed
 			}

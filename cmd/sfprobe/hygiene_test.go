@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sim"
@@ -39,6 +40,9 @@ func TestSecretHygieneCLI(t *testing.T) {
 		{"auth-expired", []string{"auth-expired"}, exitFailed},
 		{"create-rejected", []string{"create-rejected"}, exitFailed},
 		{sandbox.FaultSecretMissingKey, []string{sandbox.FaultSecretMissingKey}, exitFailed},
+		// The real function's error quotes its token URL with the
+		// credentials in the query string.
+		{"login-host-unreachable", []string{"login-host-unreachable"}, exitFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +75,7 @@ func TestSecretHygieneCLI(t *testing.T) {
 		{Name: "fixture ConsumerKey", Value: fx.Credentials.ConsumerKey},
 		{Name: "fixture ConsumerSecret", Value: fx.Credentials.ConsumerSecret},
 	}
-	for _, args := range [][]string{{"--output", "text"}, {"--fault", "auth-expired", "--output", "junit"}} {
+	for _, args := range [][]string{{"--output", "text"}, {"--fault", "auth-expired", "--output", "junit"}, {"--fault", "login-host-unreachable", "--output", "json"}} {
 		code, stdout, stderr := runApp(t, nil, append([]string{"local"}, args...)...)
 		wantCode := exitOK
 		if args[0] == "--fault" {
@@ -91,6 +95,17 @@ func TestSecretHygieneCLI(t *testing.T) {
 	}
 	assert.NotEmpty(t, corpus.Sources("local", "metrics read back from CloudWatch"))
 	assert.NotEmpty(t, corpus.Sources("local --fault", "invalid_grant"))
+	assert.NotEmpty(t, corpus.Sources("local --fault login-host-unreachable", `"error_class": "network"`))
+	assert.NotEmpty(t, corpus.Sources("login-host-unreachable/run.json", "Failed to resolve 'login.salesforce.com'"),
+		"the redacted message keeps the cause")
+	for _, src := range []string{"login-host-unreachable/", "local --fault login-host-unreachable"} {
+		for _, param := range []string{"password=", "client_secret=", "client_id=", "username="} {
+			for _, hit := range corpus.Sources(src, param) {
+				assert.Contains(t, corpus.Text(hit), param+redact.Marker, "%s keeps no %s value", hit, param)
+				assert.NotRegexp(t, `(?i)`+param+`[^\[]`, corpus.Text(hit), "%s keeps no %s value", hit, param)
+			}
+		}
+	}
 
 	leaks := corpus.Leaks(append(sentinels.Secrets(), local...))
 	assert.Empty(t, leaks, "secret values in the CLI's output:\n%s", strings.Join(leaks, "\n"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 )
 
 // The check names. They are public: metric dimension values, JSON keys and
@@ -98,21 +99,35 @@ type Result struct {
 func (r Result) Failed() bool { return r.Status == Fail }
 
 // passed returns a passing result.
-func passed(name, msg string) Result { return Result{Name: name, Status: Pass, Message: msg} }
-
-// warned returns a passing result that carries a warning.
-func warned(name, msg string) Result { return Result{Name: name, Status: Warn, Message: msg} }
-
-// failed returns a failing result of class c with its remedy.
-func failed(name string, c failure.Class, msg string) Result {
-	return Result{Name: name, Status: Fail, ErrorClass: c, Message: msg, Remediation: c.Remedy(), Runbook: c.Anchor()}
+func passed(name, msg string) Result {
+	return Result{Name: name, Status: Pass, Message: redact.Text(msg)}
 }
 
-// failedErr returns a failing result from an error, classified by its chain.
-func failedErr(name string, err error) Result { return failed(name, failure.ClassOf(err), err.Error()) }
+// warned returns a passing result that carries a warning.
+func warned(name, msg string) Result {
+	return Result{Name: name, Status: Warn, Message: redact.Text(msg)}
+}
+
+// failed returns a failing result of class c with its remedy. Every
+// message passes the redactor: it may quote text from outside.
+func failed(name string, c failure.Class, msg string) Result {
+	return Result{Name: name, Status: Fail, ErrorClass: c, Message: redact.Text(msg), Remediation: c.Remedy(), Runbook: c.Anchor()}
+}
+
+// failedErr returns a failing result from an error, classified by its
+// chain; a remedy the error carries (failure.RemedyOf) replaces the class's.
+func failedErr(name string, err error) Result {
+	r := failed(name, failure.ClassOf(err), err.Error())
+	if remedy := failure.RemedyOf(err); remedy != "" {
+		r.Remediation = redact.Text(remedy)
+	}
+	return r
+}
 
 // skipped returns a skipped result with its reason.
-func skipped(name, reason string) Result { return Result{Name: name, Status: Skip, Message: reason} }
+func skipped(name, reason string) Result {
+	return Result{Name: name, Status: Skip, Message: redact.Text(reason)}
+}
 
 // SkippedResult is a check that did not run, with the reason.
 func SkippedResult(name, reason string) Result { return skipped(name, reason) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/events"
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 	"github.com/sfprobe/sfprobe/internal/validate"
 )
@@ -149,11 +150,13 @@ func (r *SweepReport) finish() {
 		r.Cases = []SweptCase{}
 	}
 	r.OK = r.ErrorClass == ""
-	for _, c := range r.Cases {
+	for i, c := range r.Cases {
 		if c.Failed() {
 			r.OK = false
 		}
+		r.Cases[i].Message = redact.Text(c.Message)
 	}
+	r.Message = redact.Text(r.Message)
 }
 
 // Sweeper removes the test Cases that runs left behind (a crash, a failed

@@ -119,6 +119,10 @@ type Error struct {
 	Msg string
 	// Err is the cause, if any.
 	Err error
+	// Remedy, when set, replaces the class's remedy: the first action for
+	// this cause in particular (e.g. naming the host that could not be
+	// reached).
+	Remedy string
 }
 
 // New returns an *Error of class c.
@@ -143,6 +147,18 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// RemedyOf returns the remedy of the first *Error in err's chain that
+// carries its own, or "".
+func RemedyOf(err error) string {
+	for err != nil {
+		if fe, ok := err.(*Error); ok && fe.Remedy != "" {
+			return fe.Remedy
+		}
+		err = errors.Unwrap(err)
+	}
+	return ""
+}
 
 // ClassOf returns the class of the first *Error in err's chain, or Unknown.
 func ClassOf(err error) Class {

@@ -18,6 +18,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/validate"
 )
@@ -201,7 +202,7 @@ func (g *Gate) stackStatus(ctx context.Context) string {
 	}
 	out, err := g.clients.Stacks.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(g.cfg.StackID)})
 	if err != nil {
-		g.log.WarnContext(ctx, "deploy gate: cannot read the stack's status; running", "stack", g.cfg.StackID, "error", err.Error())
+		g.log.WarnContext(ctx, "deploy gate: cannot read the stack's status; running", "stack", g.cfg.StackID, "error", redact.Text(err.Error()))
 		return ""
 	}
 	if len(out.Stacks) != 1 {
@@ -283,7 +284,7 @@ func (e *FailedError) Error() string {
 
 // failed builds the error of a run that did not succeed.
 func failed(o sfn.Outcome) *FailedError {
-	e := &FailedError{ExecutionARN: o.ExecutionARN, Status: o.Status, ErrorName: o.Error, Cause: o.Cause, FailedState: o.FailedState}
+	e := &FailedError{ExecutionARN: o.ExecutionARN, Status: o.Status, ErrorName: redact.Text(o.Error), Cause: redact.Text(o.Cause), FailedState: o.FailedState}
 	switch {
 	case o.Report != nil:
 		e.Checks = failedChecks("", *o.Report)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/failure"
 )
 
@@ -116,7 +117,7 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 	if res.Failed() && check.RetrySafe(in.Check, res.ErrorClass) {
 		// The workflow retries with the original input: nothing of this
 		// attempt is kept.
-		return c, &failure.TransientError{Class: res.ErrorClass, Msg: res.Message}
+		return c, &failure.TransientError{Class: res.ErrorClass, Msg: redact.Text(res.Message)}
 	}
 	return c, nil
 }
@@ -140,6 +141,9 @@ func (h *Cleanup) Handle(ctx context.Context, in ChainInput) (check.Chain, error
 	c.Target.KeepCases = c.Target.KeepCases || h.KeepCases
 	check.Finish(ctx, depsFor(h.Deps, h.Regions, c.Target), &c, h.Opts...)
 	c.Error = nil
+	if c.Cleanup != nil {
+		c.Cleanup.Message = redact.Text(c.Cleanup.Message)
+	}
 	if h.Log != nil && c.Cleanup != nil {
 		h.Log.Info("cleanup", "target", c.Target.Label(), "status", c.Cleanup.Status, "case_id", c.Cleanup.CaseID, "error_class", c.Cleanup.ErrorClass)
 	}
@@ -148,7 +152,7 @@ func (h *Cleanup) Handle(ctx context.Context, in ChainInput) (check.Chain, error
 
 func invalidTarget(name string, err error) check.Result {
 	return check.Result{Name: name, Status: check.Fail, ErrorClass: failure.Config,
-		Message: "invalid target: " + err.Error(), Remediation: failure.Config.Remedy(), Runbook: failure.Config.Anchor()}
+		Message: "invalid target: " + redact.Text(err.Error()), Remediation: failure.Config.Remedy(), Runbook: failure.Config.Anchor()}
 }
 
 func isOneOf(s string, list []string) bool {
@@ -174,5 +178,5 @@ func logResult(l *slog.Logger, t check.Target, r check.Result) {
 		return
 	}
 	l.Info("check", "target", t.Label(), "phone", check.MaskPhone(t.Phone), "check", r.Name, "status", r.Status,
-		"error_class", r.ErrorClass, "duration_ms", r.DurationMS, "message", r.Message)
+		"error_class", r.ErrorClass, "duration_ms", r.DurationMS, "message", redact.Text(r.Message))
 }

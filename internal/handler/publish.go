@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/metrics"
 	"github.com/sfprobe/sfprobe/internal/pause"
@@ -97,12 +98,14 @@ func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOu
 	if err != nil {
 		return PublishOutput{}, err
 	}
+	// The report leaves here for the execution's output, cause and logs.
+	rep = rep.Redacted()
 	opts := []metrics.Option{}
 	if h.Detailed {
 		opts = append(opts, metrics.WithDetailed(true))
 	}
 	if err := h.Publisher.Publish(ctx, metrics.Datums(rep, rep.Target, opts...)); err != nil {
-		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: err.Error()}
+		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: redact.Text(err.Error())}
 	}
 	out := PublishOutput{OK: rep.OK, FailedChecks: rep.FailedChecks(), Report: rep}
 	if out.FailedChecks == nil {
@@ -235,7 +238,7 @@ func (h *PublishMetrics) summarize(in PublishInput) (PublishOutput, error) {
 			started = r.StartedAt
 		}
 	}
-	fleet := check.NewFleet(in.RunID, started, at.Sub(started), reports)
+	fleet := check.NewFleet(in.RunID, started, at.Sub(started), reports).Redacted()
 	out := PublishOutput{OK: fleet.OK, FailedChecks: []string{}, Output: fleet}
 	if !fleet.OK {
 		out.Cause = FleetCause(fleet)
@@ -306,7 +309,7 @@ func (h *PublishMetrics) gate(ctx context.Context, in PublishInput) (PublishOutp
 		datums = append(datums, metrics.PausedDatums(reports[i].Target, at)...)
 	}
 	if err := h.Publisher.Publish(ctx, datums); err != nil {
-		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: err.Error()}
+		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: redact.Text(err.Error())}
 	}
 	if h.Log != nil {
 		h.Log.Info("pause gate: paused", "targets", len(targets), "run_id", in.RunID, "switch", st.String())

@@ -51,12 +51,21 @@ func (f FunctionFunc) Invoke(ctx context.Context, payload []byte) (Response, err
 // ErrorPayload builds the error object of an unhandled function error in the
 // Lambda runtime's format.
 func ErrorPayload(errorType, errorMessage string) []byte {
+	return ErrorPayloadWithTrace(errorType, errorMessage, nil)
+}
+
+// ErrorPayloadWithTrace is ErrorPayload with the traceback's frames in
+// stackTrace.
+func ErrorPayloadWithTrace(errorType, errorMessage string, stackTrace []string) []byte {
+	if stackTrace == nil {
+		stackTrace = []string{}
+	}
 	b, _ := json.Marshal(struct {
 		Message    string   `json:"errorMessage"`
 		Type       string   `json:"errorType"`
 		RequestID  string   `json:"requestId"`
 		StackTrace []string `json:"stackTrace"`
-	}{errorMessage, errorType, RequestID(), []string{}})
+	}{errorMessage, errorType, RequestID(), stackTrace})
 	return b
 }
 

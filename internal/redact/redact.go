@@ -65,8 +65,10 @@ var (
 	keyRE = regexp.MustCompile(`(?i)((?:\\?["'])(?:` + strings.Join(credentialKeys, "|") + `)(?:\\?["'])\s*[:=]\s*)(\\?["'])((?:[^"'\\]|\\[^"'])*)`)
 	// Authorization: <anything to the end of the line or value>.
 	authHeaderRE = regexp.MustCompile(`(?i)(\bauthorization(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)(?:bearer\s+|basic\s+|oauth\s+)?[^"'\\\r\n,}]+`)
-	// Bearer <token>, OAuth <token>.
-	bearerRE = regexp.MustCompile(`(?i)\b(bearer|oauth)(\s+|%20|\+)[A-Za-z0-9._~+/=!%\-]{8,}`)
+	// Bearer <token>: a token has a digit or punctuation, which keeps
+	// prose ("Bearer credentials") readable.
+	bearerRE = regexp.MustCompile(`(?i)\b(bearer)(?:\s+|%20|\+)([A-Za-z0-9._~+/=!%\-]{8,})`)
+	tokenish = regexp.MustCompile(`[0-9._~+/=!%\-]`)
 	// A Salesforce session id: the 15- or 18-character org id, "!" (or its
 	// URL encoding) and the session part.
 	sessionRE = regexp.MustCompile(`\b00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?(?:!|%21)[A-Za-z0-9._%\-]+`)
@@ -186,7 +188,13 @@ func (r *Redactor) String(s string) string {
 	s = paramRE.ReplaceAllString(s, "${1}${2}"+Marker)
 	s = keyRE.ReplaceAllString(s, "${1}${2}"+Marker)
 	s = authHeaderRE.ReplaceAllString(s, "${1}"+Marker)
-	s = bearerRE.ReplaceAllString(s, "${1} "+Marker)
+	s = bearerRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := bearerRE.FindStringSubmatch(m)
+		if !tokenish.MatchString(sub[2]) {
+			return m
+		}
+		return sub[1] + " " + Marker
+	})
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

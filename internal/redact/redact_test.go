@@ -118,6 +118,7 @@ func TestRecognisedCredentials(t *testing.T) {
 		{"org id alone is kept", "org 00D5g000004ABCD is locked", "org 00D5g000004ABCD is locked"},
 		{"record ids are kept", "Case 5001r000023P6WQAA0 for Contact 0031r000026MVPIAA4", "Case 5001r000023P6WQAA0 for Contact 0031r000026MVPIAA4"},
 		{"aws error is kept", "operation error Secrets Manager: GetSecretValue, https response error StatusCode: 400, RequestID: 1, ResourceNotFoundException: Secrets Manager can't find the specified secret.", "operation error Secrets Manager: GetSecretValue, https response error StatusCode: 400, RequestID: 1, ResourceNotFoundException: Secrets Manager can't find the specified secret."},
+		{"bearer in prose", "send a Bearer credentials header; the OAuth username-password flow", "send a Bearer credentials header; the OAuth username-password flow"},
 		{"plain words", "the password has expired: invalid_grant: authentication failure", "the password has expired: invalid_grant: authentication failure"},
 	}
 	for _, tt := range tests {

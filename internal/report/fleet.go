@@ -17,6 +17,7 @@ import (
 //   - json: exactly the JSON encoding of the check.Fleet;
 //   - junit: one testsuite per target, named by its label.
 func WriteFleet(w io.Writer, fl check.Fleet, f Format, opts ...Option) error {
+	fl = fl.Redacted()
 	var o options
 	for _, opt := range opts {
 		opt(&o)

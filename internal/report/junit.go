@@ -71,7 +71,7 @@ func WriteJUnitMulti(w io.Writer, reports []check.Report) error {
 	suites := make([]junitSuite, 0, len(reports))
 	var ms int64
 	for _, r := range reports {
-		suites = append(suites, junitSuiteOf(r))
+		suites = append(suites, junitSuiteOf(r.Redacted()))
 		ms += max(r.DurationMS, 0)
 	}
 	return writeJUnitSuites(w, suites, ms)

@@ -55,6 +55,7 @@ func WithTerminal(isTTY bool) Option { return func(o *options) { o.terminal = is
 
 // Write renders r to w in format f.
 func Write(w io.Writer, r check.Report, f Format, opts ...Option) error {
+	r = r.Redacted()
 	var o options
 	for _, opt := range opts {
 		opt(&o)

@@ -43,6 +43,7 @@ var faultMatrix = []faultCase{
 	{"import-error", check.PhoneLookup, failure.Packaging, check.CleanupNotNeeded},
 	{"throttled", check.PhoneLookup, failure.Throttled, check.CleanupNotNeeded},
 	{"service-error", check.PhoneLookup, failure.Network, check.CleanupNotNeeded},
+	{"login-host-unreachable", check.PhoneLookup, failure.Network, check.CleanupNotNeeded},
 	{sandbox.FaultSecretMissingKey, check.SecretAccess, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultKeyDisabled, check.KmsKey, failure.Config, check.CleanupDeleted},
 	{sandbox.FaultKeyMismatch, check.KmsKey, failure.Config, check.CleanupDeleted},

@@ -59,6 +59,8 @@ var simFaultOutcome = map[sim.Fault]struct {
 	sim.ServiceError:   {check.PhoneLookup, failure.Network},
 	// A lost create response is recovered by the run marker: the run passes.
 	sim.CreateResponseLost: {"", ""},
+	// The token host is unreachable: a network failure, credentials redacted.
+	sim.LoginHostUnreachable: {check.PhoneLookup, failure.Network},
 }
 
 // Faults lists every fault `sfprobe local --fault` takes, sorted by name.

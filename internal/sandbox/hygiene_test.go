@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metrics"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/report"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
@@ -54,6 +56,8 @@ var requiredHygieneRuns = []hygieneRun{
 	{sandbox.FaultSecretMissingKey, []string{sandbox.FaultSecretMissingKey}, false},
 	{sandbox.FaultKeyDisabled, []string{sandbox.FaultKeyDisabled}, false},
 	{"caught-throttled", []string{"throttled"}, false},
+	// The real function's error quotes its token URL, credentials and all.
+	{"login-host-unreachable", []string{"login-host-unreachable"}, false},
 }
 
 // allHygieneRuns adds every other fault.
@@ -180,6 +184,19 @@ func checkHygiene(t *testing.T, a *sandbox.AWS, binaries string, runs []hygieneR
 		assert.Empty(t, leaks, "secret values found:\n%s", strings.Join(leaks, "\n"))
 	})
 
+	t.Run("no credential parameter keeps its value", func(t *testing.T) {
+		// Beyond the sentinels: whatever value a password=, client_secret=,
+		// client_id= or username= parameter had, only the marker is left.
+		for _, run := range runs {
+			text := corpus.Text(run.name + "/")
+			for _, m := range credentialParam.FindAllStringSubmatch(text, -1) {
+				assert.Equal(t, redact.Marker, m[2], "%s: %s", run.name, m[0])
+			}
+		}
+		assert.NotEmpty(t, credentialParam.FindAllString(corpus.Text("login-host-unreachable/report.json"), -1),
+			"the login-host-unreachable report quotes the token URL's parameters, redacted")
+	})
+
 	t.Run("the phone is masked in logs", func(t *testing.T) {
 		// Reports and metrics end up in CI logs and dashboards: they
 		// must not show it either. The execution's own input and output
@@ -222,6 +239,10 @@ func checkHygiene(t *testing.T, a *sandbox.AWS, binaries string, runs []hygieneR
 		}
 	})
 }
+
+// credentialParam is a credential parameter of a URL or form body and its
+// value.
+var credentialParam = regexp.MustCompile(`(?i)\b(password|client_secret|client_id|username)=([^&\s"'\\]*)`)
 
 // collect adds everything a run let out to c, under "<run>/<source>".
 func collect(ctx context.Context, t *testing.T, c *sandboxtest.Corpus, run string, sb *sandbox.Sandbox, out sfn.Outcome, since time.Time, logs string) {

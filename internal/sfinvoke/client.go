@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/events"
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 )
 
 // Invoker is the Lambda Invoke API as the client needs it.
@@ -260,7 +261,7 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 		if class == failure.Timeout || class == failure.Network || class == failure.Unknown {
 			c.calls()
 		}
-		return nil, failure.Wrap(class, "invoke "+string(name), err)
+		return nil, failure.Wrap(class, "invoke "+string(name), redact.Err(err))
 	}
 	c.calls()
 	return decode(name, out)
@@ -271,7 +272,12 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 func decode(name events.Name, out *lambda.InvokeOutput) (map[string]json.RawMessage, error) {
 	if fe := functionError(out); fe != nil {
 		class := ClassifyFunctionError(fe)
-		return nil, &failure.Error{Class: class, Msg: "sfInvokeAPI " + string(name) + " raised " + fe.Type, Err: fe}
+		ferr := &failure.Error{Class: class, Msg: "sfInvokeAPI " + string(name) + " raised " + fe.Type, Err: fe}
+		if u, ok := unreachableHost(fe); ok {
+			ferr.Msg += ": " + u.what()
+			ferr.Remedy = u.remedy()
+		}
+		return nil, ferr
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(out.Payload, &raw); err != nil || raw == nil {
@@ -283,8 +289,20 @@ func decode(name events.Name, out *lambda.InvokeOutput) (map[string]json.RawMess
 // functionError reads a function error from the X-Amz-Function-Error header,
 // or from a payload that is exactly an error object (the Lambda emulator and
 // some proxies drop the header; sf_util.invokeSfAPI also treats a payload
-// holding errorMessage as a failure).
+// holding errorMessage as a failure). Its type and message are redacted
+// here, where they enter sfprobe: requests puts the whole token URL, with
+// the credentials sfInvokeAPI sends in its query string, into its
+// exceptions.
 func functionError(out *lambda.InvokeOutput) *FunctionError {
+	fe := rawFunctionError(out)
+	if fe != nil {
+		fe.Type = redact.Text(fe.Type)
+		fe.Message = redact.Text(fe.Message)
+	}
+	return fe
+}
+
+func rawFunctionError(out *lambda.InvokeOutput) *FunctionError {
 	var fe struct {
 		Type    *string `json:"errorType"`
 		Message *string `json:"errorMessage"`
@@ -304,9 +322,11 @@ func functionError(out *lambda.InvokeOutput) *FunctionError {
 	return res
 }
 
+// snippet quotes at most 200 bytes of a payload, redacted first (a cut
+// could otherwise split a secret value past recognition).
 func snippet(b []byte) string {
 	const max = 200
-	s := string(bytes.TrimSpace(b))
+	s := redact.Text(string(bytes.TrimSpace(b)))
 	if len(s) > max {
 		s = s[:max] + "…"
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfprobe/sfprobe/internal/check"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -139,6 +140,7 @@ func RunSync(ctx context.Context, api SyncExecutionStarter, stateMachineARN, nam
 		Cause:        aws.ToString(out.Cause),
 	}
 	o.readReport(aws.ToString(out.Output))
+	o.redact()
 	return o, nil
 }
 
@@ -190,6 +192,7 @@ func (w *Waiter) Wait(ctx context.Context, executionARN string) (Outcome, error)
 				FailedState:  failedState,
 			}
 			o.readReport(aws.ToString(d.Output))
+			o.redact()
 			return o, nil
 		}
 		select {
@@ -251,7 +254,7 @@ func event(e types.HistoryEvent) (Event, string) {
 	case e.StateExitedEventDetails != nil:
 		return Event{State: aws.ToString(e.StateExitedEventDetails.Name), Phase: "succeeded"}, ""
 	case e.TaskFailedEventDetails != nil:
-		return Event{Phase: "failed", Detail: aws.ToString(e.TaskFailedEventDetails.Error)}, ""
+		return Event{Phase: "failed", Detail: redact.Text(aws.ToString(e.TaskFailedEventDetails.Error))}, ""
 	case e.LambdaFunctionFailedEventDetails != nil:
 		return Event{Phase: "failed", Detail: aws.ToString(e.LambdaFunctionFailedEventDetails.Error)}, ""
 	case e.TaskTimedOutEventDetails != nil:
@@ -285,6 +288,26 @@ func (o Outcome) Paused() bool {
 		return o.Fleet.Targets[0].Paused
 	}
 	return false
+}
+
+// redact passes what the execution let out (its error, cause, report and
+// fleet) through the redactor: the cause may quote a function's error. The
+// report is read from the unredacted cause first, so a redaction can never
+// make it unreadable.
+func (o *Outcome) redact() {
+	o.Error = redact.Text(o.Error)
+	o.Cause = redact.Text(o.Cause)
+	if o.Report != nil {
+		r := o.Report.Redacted()
+		o.Report = &r
+	}
+	if o.Fleet != nil {
+		f := o.Fleet.Redacted()
+		o.Fleet = &f
+	}
+	for target, checks := range o.FailedChecks {
+		o.FailedChecks[target] = redact.Texts(checks)
+	}
 }
 
 // readReport reads the report or the fleet from a successful output or a

@@ -170,6 +170,9 @@ func (c *sfClient) makeRequest(ctx context.Context, method, resource string, par
 	if !errors.Is(err, errInvalidAuthToken) {
 		return resp, err
 	}
+	if c.fs.has(LoginHostUnreachable) {
+		return sfResponse{}, c.tokenHostUnreachable()
+	}
 	tok, err := c.send(ctx, http.MethodPost, c.loginHost, tokenPath, c.authData, "", []byte("null"))
 	if err != nil {
 		return sfResponse{}, err
@@ -193,6 +196,37 @@ func (c *sfClient) makeRequest(ctx context.Context, method, resource string, par
 		return sfResponse{}, botoError(ctx, "PutSecretValue", err)
 	}
 	return c.send(ctx, method, c.host, path, params, pyStr(c.authToken), body)
+}
+
+// authParams is the order of salesforce.py's auth_data dict, which
+// requests' urlencode keeps in the token URL.
+var authParams = []string{"grant_type", "client_id", "client_secret", "username", "password"}
+
+// tokenHostUnreachable is the ConnectionError requests raises when the token
+// host cannot be resolved: urllib3 puts the request's URL, the credentials
+// in its query string as sfInvokeAPI sends them, into the message.
+func (c *sfClient) tokenHostUnreachable() error {
+	host := c.loginHost
+	if u, err := url.Parse(c.loginHost); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	var q strings.Builder
+	for i, k := range authParams {
+		if i > 0 {
+			q.WriteByte('&')
+		}
+		q.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(c.authData.Get(k)))
+	}
+	return &exception{
+		Type: "ConnectionError",
+		Message: "HTTPSConnectionPool(host='" + host + "', port=443): Max retries exceeded with url: " + tokenPath + "?" + q.String() +
+			" (Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection object at 0x7f3a2c1b2d50>: Failed to resolve '" + host +
+			"' ([Errno -2] Name or service not known)\"))",
+		StackTrace: []string{
+			"  File \"/var/task/salesforce.py\", line 206, in makeRequest\n    resp = self.request.post(url=self.login_host+\"/services/oauth2/token\", params=self.auth_data, headers=headers, hideData=True)\n",
+			"  File \"/opt/python/requests/adapters.py\", line 700, in send\n    raise ConnectionError(e, request=request)\n",
+		},
+	}
 }
 
 // send is one requests call plus __check_resp__.

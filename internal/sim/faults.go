@@ -28,6 +28,11 @@ const (
 	// invocation times out: the caller cannot know the case exists. It
 	// applies to one create only.
 	CreateResponseLost Fault = "create-response-lost"
+	// LoginHostUnreachable refuses the cached token and makes the token host
+	// unreachable (SF_PRODUCTION true in a VPC with no route to
+	// login.salesforce.com, a DNS outage, a proxy): requests raises a
+	// ConnectionError whose message holds the token URL, credentials and all.
+	LoginHostUnreachable Fault = "login-host-unreachable"
 )
 
 // FaultInfo describes a fault for people.
@@ -48,6 +53,7 @@ var faultInfos = []FaultInfo{
 	{Throttled, "the Lambda Invoke API answers 429 TooManyRequestsException 'Rate Exceeded.' without running the function"},
 	{ServiceError, "the Lambda Invoke API answers 500 ServiceException without running the function"},
 	{CreateResponseLost, "the next create succeeds in Salesforce but the invocation then times out, so its response (the Case Id) is lost"},
+	{LoginHostUnreachable, "Salesforce rejects the cached OAuth token and the token host cannot be resolved: ConnectionError 'HTTPSConnectionPool(host=...): Max retries exceeded with url: /services/oauth2/token?grant_type=password&client_id=...&password=...', the credentials in the URL as sfInvokeAPI sends them"},
 }
 
 // Faults lists every fault in a stable order.

@@ -13,6 +13,9 @@ import (
 type exception struct {
 	Type    string
 	Message string
+	// StackTrace is the traceback's frames, as the Python runtime reports
+	// them in stackTrace (source lines, never values).
+	StackTrace []string
 }
 
 func (e *exception) Error() string {

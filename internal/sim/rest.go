@@ -51,7 +51,7 @@ func (o *Org) serve(req sfRequest, fs faultSet) sfResponse {
 	if !ok {
 		return errorResponse(notFound())
 	}
-	if fs.has(AuthExpired) || !o.tokens[req.bearer] {
+	if fs.has(AuthExpired) || fs.has(LoginHostUnreachable) || !o.tokens[req.bearer] {
 		return errorResponse(&sfFault{status: http.StatusUnauthorized, code: "INVALID_SESSION_ID", msg: "Session expired or invalid"})
 	}
 	if fs.has(APILimit) {

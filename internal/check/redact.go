@@ -1,0 +1,41 @@
+package check
+
+import "github.com/sfprobe/sfprobe/internal/redact"
+
+// Redacted returns r with every text that may hold outside text (messages,
+// remedies, the cleanup message, the error) passed through the redactor. The
+// checks build their Results redacted already; the faces (handlers, the
+// CLI's reports, the workflow's rebuilt reports) call this again at their
+// boundary so that nothing that reached a Report another way leaves
+// unredacted.
+func (r Report) Redacted() Report {
+	if r.Checks != nil {
+		checks := make([]Result, len(r.Checks))
+		for i, c := range r.Checks {
+			checks[i] = c.Redacted()
+		}
+		r.Checks = checks
+	}
+	r.Cleanup.Message = redact.Text(r.Cleanup.Message)
+	r.Error = redact.Text(r.Error)
+	return r
+}
+
+// Redacted returns r with its message and remedy redacted.
+func (r Result) Redacted() Result {
+	r.Message = redact.Text(r.Message)
+	r.Remediation = redact.Text(r.Remediation)
+	return r
+}
+
+// Redacted returns f with every target's report redacted.
+func (f Fleet) Redacted() Fleet {
+	if f.Targets != nil {
+		targets := make([]Report, len(f.Targets))
+		for i, t := range f.Targets {
+			targets[i] = t.Redacted()
+		}
+		f.Targets = targets
+	}
+	return f
+}
