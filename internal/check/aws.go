@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -54,6 +51,10 @@ type session struct {
 	sec     *secretsmanager.DescribeSecretOutput
 	secARN  string
 	secErr  error
+
+	grantsOnce sync.Once
+	grantList  []kmstypes.GrantListEntry
+	grantsErr  error
 }
 
 func newSession(d Deps, t Target, o options) *session { return &session{deps: d, target: t, opts: o} }
@@ -321,15 +322,21 @@ func (s *session) checkKmsKey(ctx context.Context) Result {
 		}
 	}
 	msg := fmt.Sprintf("secret %s is encrypted with enabled key %s", arn, aws.ToString(key.Arn))
-	if keyRef == "alias/aws/secretsmanager" {
-		return warned(KmsKey, msg+"; warning: that is the AWS managed key, the setup guide uses a customer managed key")
-	}
-	verdict, err := s.simulate(ctx, arn, aws.ToString(key.Arn))
+	// The role's secret actions matter whatever the key: without
+	// PutSecretValue every call fails from the first token refresh on.
+	note, err := s.simulate(ctx, arn, aws.ToString(key.Arn))
 	if err != nil {
 		return failedErr(KmsKey, err)
 	}
-	if verdict != "" {
-		return warned(KmsKey, msg+"; "+verdict)
+	var warnings []string
+	if keyRef == "alias/aws/secretsmanager" {
+		warnings = append(warnings, "that is the AWS managed key, the setup guide uses a customer managed key")
+	}
+	if note != "" {
+		warnings = append(warnings, note)
+	}
+	if len(warnings) > 0 {
+		return warned(KmsKey, msg+"; warning: "+strings.Join(warnings, "; "))
 	}
 	return passed(KmsKey, msg+"; the function's role may read and write the secret and use the key")
 }
@@ -343,71 +350,6 @@ func (s *session) describeKey(ctx context.Context, ref string) (*kmstypes.KeyMet
 		return nil, failure.New(failure.UnexpectedResponse, "describe key %s: no metadata", ref)
 	}
 	return out.KeyMetadata, nil
-}
-
-// simulate asks IAM whether the function's role may use the secret and the
-// key. It returns a non-empty note when the simulation had to be skipped,
-// and a *failure.Error when an action is denied.
-func (s *session) simulate(ctx context.Context, secretARN, keyARN string) (string, error) {
-	if s.deps.Simulator == nil {
-		return "role permission simulation skipped: no IAM client", nil
-	}
-	fn, err := s.function(ctx)
-	if err != nil {
-		return "", fmt.Errorf("find the function's role: %w", err)
-	}
-	role := aws.ToString(fn.Role)
-	if role == "" {
-		return "role permission simulation skipped: the function reports no role", nil
-	}
-	type probe struct {
-		actions  []string
-		resource string
-		policy   *string
-	}
-	probes := []probe{{[]string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretARN, nil}}
-	// A key's permissions come from its key policy: without it the simulation
-	// would see only the role's own policies and could report a false deny.
-	var note string
-	var keyPolicy *string
-	if s.deps.KeyPolicies != nil {
-		if out, err := s.deps.KeyPolicies.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyARN)}); err == nil {
-			keyPolicy = out.Policy
-		}
-	}
-	if keyPolicy != nil {
-		probes = append(probes, probe{[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keyARN, keyPolicy})
-	} else {
-		note = "the key's permissions were not simulated: its key policy is unreadable (grant sfprobe kms:GetKeyPolicy on the key)"
-	}
-	var denied []string
-	for _, p := range probes {
-		out, err := s.deps.Simulator.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
-			PolicySourceArn: aws.String(role),
-			ActionNames:     p.actions,
-			ResourceArns:    []string{p.resource},
-			ResourcePolicy:  p.policy,
-		})
-		if err != nil {
-			if unsupported(err) {
-				return "role permission simulation skipped: the endpoint does not support iam:SimulatePrincipalPolicy", nil
-			}
-			if classifyAWS(ctx, err) == failure.Permission {
-				return "role permission simulation skipped: sfprobe may not call iam:SimulatePrincipalPolicy on " + role, nil
-			}
-			return "", awsFailure(ctx, "simulate the policies of "+role, err)
-		}
-		for _, r := range out.EvaluationResults {
-			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
-				denied = append(denied, fmt.Sprintf("%s on %s (%s)", aws.ToString(r.EvalActionName), p.resource, r.EvalDecision))
-			}
-		}
-	}
-	if len(denied) > 0 {
-		sort.Strings(denied)
-		return "", failure.New(failure.Permission, "role %s is denied %s", role, strings.Join(denied, ", "))
-	}
-	return note, nil
 }
 
 // policyDoc is the part of a Lambda resource policy the check reads.

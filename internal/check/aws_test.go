@@ -618,7 +618,7 @@ func TestKmsKey_allowed(t *testing.T) {
 	var policyOf string
 	f.KMS.GetKeyPolicyFn = func(_ context.Context, in *kms.GetKeyPolicyInput, _ ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
 		policyOf = aws.ToString(in.KeyId)
-		return &kms.GetKeyPolicyOutput{Policy: aws.String(`{"Statement":["key policy"]}`)}, nil
+		return &kms.GetKeyPolicyOutput{Policy: aws.String(checktest.DefaultKeyPolicy)}, nil
 	}
 
 	r := check.RunAWSCheck(context.Background(), f.Deps(), check.KmsKey, target())
@@ -630,13 +630,30 @@ func TestKmsKey_allowed(t *testing.T) {
 	require.Len(t, f.Simulations(), 2)
 	for _, s := range f.Simulations() {
 		assert.Equal(t, roleARN, aws.ToString(s.PolicySourceArn))
+		// IAM takes a ResourcePolicy only with a CallerArn, which must be
+		// an IAM user: resource policies are evaluated by sfprobe.
+		assert.Nil(t, s.ResourcePolicy)
+		assert.Nil(t, s.CallerArn)
 	}
 	assert.Equal(t, []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, f.Simulations()[0].ActionNames)
 	assert.Equal(t, []string{secretARN}, f.Simulations()[0].ResourceArns)
-	assert.Nil(t, f.Simulations()[0].ResourcePolicy)
 	assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, f.Simulations()[1].ActionNames)
 	assert.Equal(t, []string{keyARN}, f.Simulations()[1].ResourceArns)
-	assert.Equal(t, `{"Statement":["key policy"]}`, aws.ToString(f.Simulations()[1].ResourcePolicy))
+	assert.Equal(t, map[string][]string{
+		"kms:ViaService":                  {"secretsmanager.us-east-1.amazonaws.com"},
+		"kms:CallerAccount":               {"123456789012"},
+		"kms:EncryptionContext:SecretARN": {secretARN},
+		"kms:EncryptionContextKeys":       {"SecretARN", "SecretVersionId"},
+	}, contextOf(f.Simulations()[1]))
+}
+
+// contextOf maps a simulation's context entries by key.
+func contextOf(in *iam.SimulatePrincipalPolicyInput) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range in.ContextEntries {
+		out[aws.ToString(e.ContextKeyName)] = e.ContextKeyValues
+	}
+	return out
 }
 
 func TestKmsKey_key(t *testing.T) {
