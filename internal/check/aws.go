@@ -134,8 +134,14 @@ var (
 // loginHost reports whether host is a Salesforce login host rather than the
 // org's My Domain (the cause of URL_NOT_RESET, contract §7.1).
 func loginHost(host string) bool {
-	h := strings.ToLower(host)
-	return h == "login.salesforce.com" || h == "test.salesforce.com" || strings.HasPrefix(h, "login.") || strings.HasPrefix(h, "test.")
+	return loginHosts[strings.TrimSuffix(strings.ToLower(host), ".")]
+}
+
+// loginHosts are Salesforce's shared login hosts. A My Domain may well be
+// named login or test (test.my.salesforce.com): match hosts, not labels.
+var loginHosts = map[string]bool{
+	"login.salesforce.com": true, // production
+	"test.salesforce.com":  true, // sandboxes
 }
 
 // checkTargetConfig: the function exists, is Active and Successful, and its
@@ -228,7 +234,8 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 	if fn, ferr := s.function(ctx); ferr == nil && strings.EqualFold(envOf(fn)[EnvAuthMode], authModeClient) {
 		required = []string{"ConsumerKey", "ConsumerSecret"}
 	}
-	if missing, err := missingKeys(aws.ToString(out.SecretString), required); err != nil {
+	missing, empty, err := missingKeys(aws.ToString(out.SecretString), required)
+	if err != nil {
 		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s: %v", arn, err))
 	} else if len(missing) > 0 {
 		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s lacks non-empty %s", arn, strings.Join(missing, ", ")))
@@ -238,26 +245,38 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 		return failedErr(SecretAccess, err)
 	}
 	msg := fmt.Sprintf("secret %s is readable with %s; %d versions", arn, strings.Join(required, ", "), n)
+	if len(empty) > 0 {
+		msg += fmt.Sprintf("; note: %s is empty, which is right when the API user needs no security token (its logins come from a trusted IP range, or the Connected App relaxes IP restrictions)", strings.Join(empty, ", "))
+	}
 	if max := s.opts.maxSecretVersions; n > max {
 		return warned(SecretAccess, fmt.Sprintf("%s, more than %d: token write-backs pile versions up (Secrets Manager keeps at most 100)", msg, max))
 	}
 	return passed(SecretAccess, msg)
 }
 
+// mayBeEmpty are the secret's keys sfInvokeAPI needs present but not set:
+// AccessToken, the user's security token, is appended to the password and
+// is empty when the org needs none (contract §4).
+var mayBeEmpty = map[string]bool{"AccessToken": true}
+
 // missingKeys parses the secret string and names the required keys that are
-// absent or empty. Errors never quote the secret.
-func missingKeys(secret string, required []string) ([]string, error) {
+// absent or empty (missing), and those present but empty that may be
+// (empty). Errors never quote the secret.
+func missingKeys(secret string, required []string) (missing, empty []string, err error) {
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(secret), &obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("the SecretString is not a JSON object")
+		return nil, nil, fmt.Errorf("the SecretString is not a JSON object")
 	}
-	var missing []string
 	for _, k := range required {
-		if v, ok := obj[k].(string); !ok || v == "" {
+		v, ok := obj[k].(string)
+		switch {
+		case ok && v == "" && mayBeEmpty[k]:
+			empty = append(empty, k)
+		case !ok || v == "":
 			missing = append(missing, k)
 		}
 	}
-	return missing, nil
+	return missing, empty, nil
 }
 
 func (s *session) countVersions(ctx context.Context, arn string) (int, error) {

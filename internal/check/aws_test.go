@@ -80,6 +80,29 @@ func TestTargetConfig(t *testing.T) {
 			wantMessage: []string{"SF_HOST", "My Domain"},
 		},
 		{
+			name: "a My Domain named test",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://test.my.salesforce.com"
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "a My Domain named login",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://login.my.salesforce.com"
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "the login host in capitals",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://LOGIN.salesforce.com."
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"login host"},
+		},
+		{
 			name: "SF_HOST over http",
 			give: func(out *lambda.GetFunctionConfigurationOutput) {
 				out.Environment.Variables["SF_HOST"] = "http://acme.my.salesforce.com"
@@ -374,6 +397,19 @@ func TestSecretAccess_secretContent(t *testing.T) {
 			wantStatus:  check.Fail,
 			wantMessage: []string{"lacks non-empty AccessToken"},
 			wantAbsent:  []string{"Password", "ConsumerKey"},
+		},
+		{
+			// Trusted IP ranges or relaxed IP restrictions: no security token.
+			name:        "empty AccessToken",
+			giveSecret:  `{"Password":"SENTINEL-PASSWORD-123","AccessToken":"","ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			wantStatus:  check.Pass,
+			wantMessage: []string{"note: AccessToken is empty", "trusted IP range"},
+		},
+		{
+			name:        "non-string AccessToken",
+			giveSecret:  `{"Password":"SENTINEL-PASSWORD-123","AccessToken":null,"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			wantStatus:  check.Fail,
+			wantMessage: []string{"lacks non-empty AccessToken"},
 		},
 		{
 			name:        "no Password",
