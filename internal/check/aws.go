@@ -159,7 +159,9 @@ func (s *session) checkTargetConfig(ctx context.Context) Result {
 		problems = append(problems, fmt.Sprintf("last update status is %s, want Successful (%s)", fn.LastUpdateStatus, aws.ToString(fn.LastUpdateStatusReason)))
 	}
 	env := envOf(fn)
-	problems = append(problems, envProblems(env)...)
+	envProblems, envWarnings := envProblems(env, authFlowOf(fn))
+	problems = append(problems, envProblems...)
+	warnings = append(warnings, envWarnings...)
 	if t := aws.ToInt32(fn.Timeout); t > 0 && t <= 6 {
 		warnings = append(warnings, fmt.Sprintf("timeout is %d s: sfInvokeAPI often needs more (raise it to 10-15 s)", t))
 	}
@@ -176,9 +178,9 @@ func (s *session) checkTargetConfig(ctx context.Context) Result {
 	return passed(TargetConfig, summary)
 }
 
-// envProblems lists what is wrong with sfInvokeAPI's environment.
-func envProblems(env map[string]string) []string {
-	var problems []string
+// envProblems lists what is wrong with sfInvokeAPI's environment, and what
+// may be, for the function's login flow.
+func envProblems(env map[string]string, flow authFlow) (problems, warnings []string) {
 	if _, ok := env[EnvNamespace]; !ok {
 		problems = append(problems, EnvNamespace+" is not set (the module fails to import)")
 	}
@@ -194,12 +196,17 @@ func envProblems(env map[string]string) []string {
 		problems = append(problems, fmt.Sprintf("%s %q is not an API version like v60.0", EnvVersion, v))
 	}
 	mode := strings.ToLower(env[EnvAuthMode])
-	switch mode {
-	case "", "password", authModeClient:
+	switch {
+	case flow.ignored:
+		warnings = append(warnings, fmt.Sprintf("%s %q is ignored by sfInvokeAPI v5.%d (it needs v5.%d or later): the function logs in with the username-password flow", EnvAuthMode, env[EnvAuthMode], flow.release, authModeSince))
+	case mode == "", mode == "password", mode == authModeClient:
 	default:
 		problems = append(problems, fmt.Sprintf("%s %q is not password or client_credentials", EnvAuthMode, env[EnvAuthMode]))
 	}
-	if mode != authModeClient && !usernameRe.MatchString(env[EnvUsername]) {
+	if flow.unsure {
+		warnings = append(warnings, fmt.Sprintf("%s client_credentials needs sfInvokeAPI v5.%d or later and sfprobe cannot read the function's release: v5.26 ignores it and logs in with the username-password flow (SF_USERNAME, SF_PRODUCTION, the secret's Password and AccessToken)", EnvAuthMode, authModeSince))
+	}
+	if !flow.clientCredentials && !usernameRe.MatchString(env[EnvUsername]) {
 		problems = append(problems, EnvUsername+" is not set to the API user's username")
 	}
 	switch strings.ToLower(env[EnvProduction]) { // sfInvokeAPI lowercases it
@@ -207,12 +214,35 @@ func envProblems(env map[string]string) []string {
 	default:
 		problems = append(problems, fmt.Sprintf("%s %q is not true or false", EnvProduction, env[EnvProduction]))
 	}
+	if u, err := url.Parse(host); err == nil && strings.EqualFold(env[EnvProduction], "true") && sandboxHost(u.Hostname()) {
+		// The password flow logs in at login.salesforce.com in production
+		// (contract §4), which does not know a sandbox's users.
+		msg := fmt.Sprintf("%s is true but %s %q is a sandbox My Domain: the token refresh logs in at login.salesforce.com, which rejects sandbox users (invalid_grant); set SalesforceProduction to false", EnvProduction, EnvHost, host)
+		switch {
+		case flow.unsure:
+			warnings = append(warnings, msg+" (unless the function is v5.28+ in client_credentials mode)")
+		case !flow.clientCredentials:
+			problems = append(problems, msg)
+		}
+	}
 	if arn := env[EnvSecretARN]; arn == "" {
 		problems = append(problems, EnvSecretARN+" is not set")
 	} else if validate.SecretARN(EnvSecretARN, arn) != nil {
 		problems = append(problems, fmt.Sprintf("%s %q is not a secret ARN", EnvSecretARN, arn))
 	}
-	return problems
+	return problems, warnings
+}
+
+// sandboxHost reports whether host is a sandbox's (or scratch org's) My
+// Domain: <org>--<sandbox>.sandbox.my.salesforce.com, or the older
+// <org>--<sandbox>.<instance>.my.salesforce.com.
+func sandboxHost(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if !strings.HasSuffix(h, ".my.salesforce.com") {
+		return false
+	}
+	first, _, _ := strings.Cut(h, ".")
+	return strings.HasSuffix(h, ".sandbox.my.salesforce.com") || strings.HasSuffix(h, ".scratch.my.salesforce.com") || strings.Contains(first, "--")
 }
 
 // checkSecretAccess: the secret is readable, a JSON object with the keys
@@ -230,11 +260,18 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 	if err != nil {
 		return failedErr(SecretAccess, awsFailure(ctx, "get secret value of "+arn, err))
 	}
-	required := []string{"Password", "AccessToken", "ConsumerKey", "ConsumerSecret"}
-	if fn, ferr := s.function(ctx); ferr == nil && strings.EqualFold(envOf(fn)[EnvAuthMode], authModeClient) {
-		required = []string{"ConsumerKey", "ConsumerSecret"}
+	secret := aws.ToString(out.SecretString)
+	required := passwordKeys
+	var warnings []string
+	if fn, ferr := s.function(ctx); ferr == nil {
+		if flow := authFlowOf(fn); flow.clientCredentials {
+			required = clientCredentialsKeys
+			if missing, _, err := missingKeys(secret, passwordKeys); flow.unsure && err == nil && len(missing) > 0 {
+				warnings = append(warnings, fmt.Sprintf("it lacks %s, which sfInvokeAPI v5.26 (it ignores %s) needs: confirm the function is v5.%d or later", strings.Join(missing, ", "), EnvAuthMode, authModeSince))
+			}
+		}
 	}
-	missing, empty, err := missingKeys(aws.ToString(out.SecretString), required)
+	missing, empty, err := missingKeys(secret, required)
 	if err != nil {
 		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s: %v", arn, err))
 	} else if len(missing) > 0 {
@@ -245,14 +282,28 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 		return failedErr(SecretAccess, err)
 	}
 	msg := fmt.Sprintf("secret %s is readable with %s; %d versions", arn, strings.Join(required, ", "), n)
+	over := false
+	if max := s.opts.maxSecretVersions; n > max {
+		msg += fmt.Sprintf(", more than %d: token write-backs pile versions up (Secrets Manager keeps at most 100)", max)
+		over = true
+	}
 	if len(empty) > 0 {
 		msg += fmt.Sprintf("; note: %s is empty, which is right when the API user needs no security token (its logins come from a trusted IP range, or the Connected App relaxes IP restrictions)", strings.Join(empty, ", "))
 	}
-	if max := s.opts.maxSecretVersions; n > max {
-		return warned(SecretAccess, fmt.Sprintf("%s, more than %d: token write-backs pile versions up (Secrets Manager keeps at most 100)", msg, max))
+	if len(warnings) > 0 {
+		return warned(SecretAccess, msg+"; warning: "+strings.Join(warnings, "; "))
+	}
+	if over {
+		return warned(SecretAccess, msg)
 	}
 	return passed(SecretAccess, msg)
 }
+
+// The secret's keys each login flow needs (contract §4).
+var (
+	passwordKeys          = []string{"Password", "AccessToken", "ConsumerKey", "ConsumerSecret"}
+	clientCredentialsKeys = []string{"ConsumerKey", "ConsumerSecret"}
+)
 
 // mayBeEmpty are the secret's keys sfInvokeAPI needs present but not set:
 // AccessToken, the user's security token, is appended to the password and

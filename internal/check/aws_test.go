@@ -158,10 +158,94 @@ func TestTargetConfig(t *testing.T) {
 			wantMessage: []string{"SF_USERNAME"},
 		},
 		{
-			name: "client_credentials mode without SF_USERNAME",
+			name: "client_credentials mode on v5.28 without SF_USERNAME",
 			give: func(out *lambda.GetFunctionConfigurationOutput) {
 				delete(out.Environment.Variables, "SF_USERNAME")
 				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("sfInvokeAPI v5.28.0")
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "client_credentials mode, release read from the layer",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				delete(out.Environment.Variables, "SF_USERNAME")
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Layers = []lambdatypes.Layer{{Arn: aws.String("arn:aws:lambda:us-east-1:123456789012:layer:sfLambdaLayer-v5_29:3")}}
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			// Before: trusted, so a pass; v5.26 ignores SF_AUTH_MODE.
+			name: "client_credentials mode of an unknown release",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				delete(out.Environment.Variables, "SF_USERNAME")
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{"SF_AUTH_MODE client_credentials needs sfInvokeAPI v5.28 or later"},
+		},
+		{
+			name: "client_credentials mode on v5.26 without SF_USERNAME",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				delete(out.Environment.Variables, "SF_USERNAME")
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("Amazon Connect Salesforce Lambda 5.26")
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"SF_USERNAME is not set"},
+		},
+		{
+			name: "client_credentials mode on v5.26 with a username",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("sfInvokeAPI v5.26")
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{`SF_AUTH_MODE "client_credentials" is ignored by sfInvokeAPI v5.26`, "username-password flow"},
+		},
+		{
+			name: "an unknown SF_AUTH_MODE on v5.26 is ignored",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_AUTH_MODE"] = "jwt"
+				out.Description = aws.String("sfInvokeAPI v5.26")
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{"ignored"},
+		},
+		{
+			name: "production flag with a sandbox My Domain",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.sandbox.my.salesforce.com"
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"SF_PRODUCTION is true", "sandbox My Domain", "login.salesforce.com", "SalesforceProduction to false"},
+		},
+		{
+			name: "production flag with an older sandbox My Domain",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.cs42.my.salesforce.com"
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"sandbox My Domain"},
+		},
+		{
+			name: "sandbox My Domain, not production",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.sandbox.my.salesforce.com"
+				out.Environment.Variables["SF_PRODUCTION"] = "False"
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "sandbox My Domain in client_credentials mode on v5.28",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.sandbox.my.salesforce.com"
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("v5.28")
 			},
 			wantStatus: check.Pass,
 		},
@@ -379,12 +463,13 @@ func TestSecretAccess_functionNotFound(t *testing.T) {
 
 func TestSecretAccess_secretContent(t *testing.T) {
 	tests := []struct {
-		name        string
-		giveSecret  string
-		giveEnvMode string
-		wantStatus  check.Status
-		wantMessage []string
-		wantAbsent  []string
+		name            string
+		giveSecret      string
+		giveEnvMode     string
+		giveDescription string
+		wantStatus      check.Status
+		wantMessage     []string
+		wantAbsent      []string
 	}{
 		{
 			name:       "all keys",
@@ -478,17 +563,35 @@ func TestSecretAccess_secretContent(t *testing.T) {
 			wantMessage: []string{"not a JSON object"},
 		},
 		{
-			name:        "client_credentials needs only the consumer key and secret",
-			giveSecret:  `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
-			giveEnvMode: "client_credentials",
-			wantStatus:  check.Pass,
-			wantMessage: []string{"readable with ConsumerKey, ConsumerSecret;"},
+			name:            "client_credentials needs only the consumer key and secret",
+			giveSecret:      `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			giveEnvMode:     "client_credentials",
+			giveDescription: "sfInvokeAPI v5.28",
+			wantStatus:      check.Pass,
+			wantMessage:     []string{"readable with ConsumerKey, ConsumerSecret;"},
 		},
 		{
-			name:        "client_credentials mode is case-insensitive",
+			name:            "client_credentials mode is case-insensitive",
+			giveSecret:      `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			giveEnvMode:     "Client_Credentials",
+			giveDescription: "sfInvokeAPI v5.28",
+			wantStatus:      check.Pass,
+		},
+		{
+			// Before: a pass; v5.26 ignores the mode and raises KeyError.
+			name:        "client_credentials of an unknown release",
 			giveSecret:  `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
-			giveEnvMode: "Client_Credentials",
-			wantStatus:  check.Pass,
+			giveEnvMode: "client_credentials",
+			wantStatus:  check.Warn,
+			wantMessage: []string{"lacks Password, AccessToken, which sfInvokeAPI v5.26", "v5.28 or later"},
+		},
+		{
+			name:            "client_credentials on v5.26 needs the password flow's keys",
+			giveSecret:      `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			giveEnvMode:     "client_credentials",
+			giveDescription: "sfInvokeAPI v5.26",
+			wantStatus:      check.Fail,
+			wantMessage:     []string{"lacks non-empty Password"},
 		},
 		{
 			name:        "client_credentials still needs ConsumerSecret",
@@ -514,7 +617,9 @@ func TestSecretAccess_secretContent(t *testing.T) {
 			f.Lambda.GetFunctionConfigurationFn = func(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 				env := sfEnv()
 				env["SF_AUTH_MODE"] = tt.giveEnvMode
-				return fnConfig(env), nil
+				out := fnConfig(env)
+				out.Description = aws.String(tt.giveDescription)
+				return out, nil
 			}
 
 			r := check.RunAWSCheck(context.Background(), f.Deps(), check.SecretAccess, target())
