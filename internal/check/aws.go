@@ -422,37 +422,6 @@ func (s *session) describeKey(ctx context.Context, ref string) (*kmstypes.KeyMet
 	return out.KeyMetadata, nil
 }
 
-// policyDoc is the part of a Lambda resource policy the check reads.
-type policyDoc struct {
-	Statement []struct {
-		Effect    string          `json:"Effect"`
-		Principal json.RawMessage `json:"Principal"`
-		Action    json.RawMessage `json:"Action"`
-		Condition map[string]map[string]json.RawMessage
-	} `json:"Statement"`
-}
-
-// stringOrList decodes a JSON string or list of strings.
-func stringOrList(raw json.RawMessage) []string {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}
-	}
-	var many []string
-	_ = json.Unmarshal(raw, &many)
-	return many
-}
-
-func principalServices(raw json.RawMessage) []string {
-	var p struct {
-		Service json.RawMessage `json:"Service"`
-	}
-	if json.Unmarshal(raw, &p) != nil || p.Service == nil {
-		return stringOrList(raw) // "*" principals
-	}
-	return stringOrList(p.Service)
-}
-
 // checkConnectAccess: the function's resource policy lets Amazon Connect
 // (the given instance, when one is given) invoke it.
 func (s *session) checkConnectAccess(ctx context.Context) Result {
@@ -466,79 +435,92 @@ func (s *session) checkConnectAccess(ctx context.Context) Result {
 		}
 		return failedErr(ConnectAccess, awsFailure(ctx, "get resource policy of "+s.target.Function, err))
 	}
-	var doc policyDoc
-	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+	doc, err := parseResourcePolicy(aws.ToString(out.Policy))
+	if err != nil {
 		return failed(ConnectAccess, failure.UnexpectedResponse, "the resource policy is not JSON")
 	}
-	var instances []string
-	unscoped := false
-	for _, st := range doc.Statement {
-		if st.Effect != "Allow" || !allowsInvoke(stringOrList(st.Action)) || !contains(principalServices(st.Principal), "connect.amazonaws.com", "*") {
+	instances, unscoped := connectScopes(doc)
+	connect := policyPrincipal{Service: connectService}
+	want := s.target.ConnectInstanceARN
+	// Lambda evaluates the policy with the caller's context: Connect's
+	// calls carry the instance as AWS:SourceArn and its account as
+	// AWS:SourceAccount. Without an instance, those are unknown.
+	reqCtx := map[string][]string{}
+	if want != "" {
+		reqCtx["aws:sourcearn"] = []string{want}
+		reqCtx["aws:sourceaccount"] = []string{arnAccount(want)}
+	}
+	ev := doc.evaluate(policyRequest{Principal: connect, Action: "lambda:InvokeFunction", Context: reqCtx})
+	maybeDeny := ""
+	if len(ev.MaybeDeny) > 0 {
+		maybeDeny = "; warning: a Deny statement may apply: " + strings.Join(ev.MaybeDeny, ", ")
+	}
+	switch {
+	case len(instances) == 0 && !unscoped:
+		msg := "no statement lets connect.amazonaws.com invoke the function: add it to the Connect instance (Contact flows > AWS Lambda)"
+		if len(ev.Deny) > 0 {
+			msg += "; and " + strings.Join(ev.Deny, ", ") + " denies it"
+		}
+		return failed(ConnectAccess, failure.Permission, msg)
+	case len(ev.Deny) > 0:
+		whom := "Amazon Connect"
+		if want != "" {
+			whom = "Amazon Connect instance " + want
+		}
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy denies %s the invocation (%s): remove or narrow that Deny statement", whom, strings.Join(ev.Deny, ", ")))
+	case want != "" && len(ev.Allow) == 0 && len(ev.MaybeAllow) > 0:
+		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect instance %s may invoke the function only under conditions sfprobe cannot evaluate: %s", want, strings.Join(ev.MaybeAllow, ", ")))
+	case want != "" && len(ev.Allow) == 0:
+		if len(instances) == 0 {
+			return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy does not let Amazon Connect instance %s invoke the function (its statements' AWS:SourceArn/AWS:SourceAccount conditions exclude it): add the function to that instance", want))
+		}
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want))
+	case want != "" && unscoped:
+		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)%s", want, maybeDeny))
+	case want != "" && maybeDeny != "":
+		return warned(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function"+maybeDeny)
+	case want != "":
+		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function")
+	case unscoped:
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn"+maybeDeny)
+	case maybeDeny != "":
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", ")+maybeDeny)
+	}
+	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", "))
+}
+
+const connectService = "connect.amazonaws.com"
+
+// positiveSourceOperators are the operators whose AWS:SourceArn values
+// name the instances a statement admits; a negated one (ArnNotEquals...)
+// or an IfExists admits others too.
+var positiveSourceOperators = map[string]bool{"arnequals": true, "arnlike": true, "stringequals": true, "stringlike": true}
+
+// connectScopes lists the instances the policy's Allow statements for
+// Connect's invocation admit, and whether one admits any instance.
+func connectScopes(doc resourcePolicy) (instances []string, unscoped bool) {
+	for _, st := range doc.Statements {
+		if !strings.EqualFold(st.Effect, "Allow") || !st.actionMatches("lambda:InvokeFunction") {
 			continue
 		}
-		arns := sourceARNs(st.Condition)
+		if m, _ := st.principalMatches(policyPrincipal{Service: connectService}); m != triYes {
+			continue
+		}
+		var arns []string
+		for op, kv := range st.Condition {
+			if !positiveSourceOperators[strings.ToLower(op)] {
+				continue
+			}
+			for k, v := range kv {
+				if strings.EqualFold(k, "AWS:SourceArn") {
+					arns = append(arns, policyValues(v)...)
+				}
+			}
+		}
 		if len(arns) == 0 {
 			unscoped = true
 		}
 		instances = append(instances, arns...)
 	}
-	want := s.target.ConnectInstanceARN
-	switch {
-	case len(instances) == 0 && !unscoped:
-		return failed(ConnectAccess, failure.Permission, "no statement lets connect.amazonaws.com invoke the function: add it to the Connect instance (Contact flows > AWS Lambda)")
-	case want != "" && !contains(instances, want) && !matchesAny(instances, want):
-		if unscoped {
-			return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)", want))
-		}
-		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want))
-	case want != "":
-		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function")
-	case unscoped:
-		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn")
-	}
-	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", "))
-}
-
-func allowsInvoke(actions []string) bool {
-	return contains(actions, "lambda:InvokeFunction", "lambda:*", "*", "lambda:Invoke*")
-}
-
-func sourceARNs(cond map[string]map[string]json.RawMessage) []string {
-	var out []string
-	for op, kv := range cond {
-		if !strings.HasPrefix(op, "Arn") && !strings.HasPrefix(op, "String") {
-			continue
-		}
-		for k, v := range kv {
-			if strings.EqualFold(k, "AWS:SourceArn") {
-				out = append(out, stringOrList(v)...)
-			}
-		}
-	}
-	return out
-}
-
-func contains(list []string, any ...string) bool {
-	for _, v := range list {
-		for _, a := range any {
-			if v == a {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// matchesAny reports whether arn matches one of the ArnLike patterns.
-func matchesAny(patterns []string, arn string) bool {
-	for _, p := range patterns {
-		if !strings.ContainsAny(p, "*?") {
-			continue
-		}
-		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
-		if ok, _ := regexp.MatchString(re, arn); ok {
-			return true
-		}
-	}
-	return false
+	return instances, unscoped
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -1122,6 +1123,77 @@ func TestConnectAccess(t *testing.T) {
 			givePolicy:  statement("Deny", connect, invoke, ""),
 			wantStatus:  check.Fail,
 			wantMessage: []string{"no statement"},
+		},
+		{
+			// Before: a negated operator counted as admitting the instance.
+			name:       "ArnNotEquals excludes the wanted instance",
+			givePolicy: statement("Allow", connect, invoke, `{"ArnNotEquals":{"AWS:SourceArn":"`+instanceX+`"}}`),
+			giveWant:   instanceX,
+			wantStatus: check.Fail,
+		},
+		{
+			name:       "StringNotLike excludes the wanted instance",
+			givePolicy: statement("Allow", connect, invoke, `{"StringNotLike":{"AWS:SourceArn":"arn:aws:connect:*:*:instance/aaaa*"}}`),
+			giveWant:   instanceX,
+			wantStatus: check.Fail,
+		},
+		{
+			name:        "ArnNotEquals admits other instances",
+			givePolicy:  statement("Allow", connect, invoke, `{"ArnNotEquals":{"AWS:SourceArn":"`+instanceY+`"}}`),
+			giveWant:    instanceX,
+			wantStatus:  check.Warn,
+			wantMessage: []string{"any instance"},
+		},
+		{
+			name:        "a negated scope is no scope",
+			givePolicy:  statement("Allow", connect, invoke, `{"StringNotEquals":{"AWS:SourceArn":"`+instanceY+`"}}`),
+			wantStatus:  check.Warn,
+			wantMessage: []string{"any instance"},
+		},
+		{
+			name:       "SourceAccount of another account",
+			givePolicy: statement("Allow", connect, invoke, `{"StringEquals":{"AWS:SourceAccount":"999999999999"},"ArnLike":{"AWS:SourceArn":"arn:aws:connect:*:*:instance/*"}}`),
+			giveWant:   instanceX,
+			wantStatus: check.Fail,
+		},
+		{
+			name:        "an AWS wildcard principal",
+			givePolicy:  statement("Allow", `{"AWS":"*"}`, invoke, `{"ArnLike":{"AWS:SourceArn":"`+instanceX+`"}}`),
+			giveWant:    instanceX,
+			wantStatus:  check.Pass,
+			wantMessage: []string{"instance " + instanceX + " may invoke"},
+		},
+		{
+			name: "a Deny for the wanted instance wins",
+			givePolicy: `{"Statement":[` +
+				`{"Effect":"Allow","Principal":{"Service":"connect.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:connect:us-east-1:123456789012:instance/*"}}},` +
+				`{"Sid":"NoX","Effect":"Deny","Principal":"*","Action":"lambda:*","Condition":{"ArnEquals":{"AWS:SourceArn":"` + instanceX + `"}}}]}`,
+			giveWant:    instanceX,
+			wantStatus:  check.Fail,
+			wantMessage: []string{"denies Amazon Connect instance " + instanceX, "NoX"},
+		},
+		{
+			name: "a Deny for another instance",
+			givePolicy: `{"Statement":[` +
+				`{"Effect":"Allow","Principal":{"Service":"connect.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:connect:us-east-1:123456789012:instance/*"}}},` +
+				`{"Sid":"NoY","Effect":"Deny","Principal":"*","Action":"lambda:*","Condition":{"ArnEquals":{"AWS:SourceArn":"` + instanceY + `"}}}]}`,
+			giveWant:   instanceX,
+			wantStatus: check.Pass,
+		},
+		{
+			name: "an unconditional Deny",
+			givePolicy: `{"Statement":[` + strings.TrimSuffix(strings.TrimPrefix(connectPolicy(instanceX), `{"Version":"2012-10-17","Id":"default","Statement":[`), `]}`) +
+				`,{"Sid":"Off","Effect":"Deny","Principal":{"Service":"connect.amazonaws.com"},"Action":"lambda:InvokeFunction"}]}`,
+			wantStatus:  check.Fail,
+			wantMessage: []string{"denies Amazon Connect", "Off"},
+		},
+		{
+			name: "a Deny under a condition sfprobe cannot evaluate",
+			givePolicy: `{"Statement":[` + strings.TrimSuffix(strings.TrimPrefix(connectPolicy(instanceX), `{"Version":"2012-10-17","Id":"default","Statement":[`), `]}`) +
+				`,{"Sid":"Hours","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}]}`,
+			giveWant:    instanceX,
+			wantStatus:  check.Warn,
+			wantMessage: []string{"may apply", "Hours"},
 		},
 		{
 			name:        "Connect may only read",
