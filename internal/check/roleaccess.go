@@ -248,7 +248,6 @@ func kmsContext(role, secretARN string) map[string][]string {
 	ctx["kms:encryptioncontext:secretarn"] = []string{secretARN}
 	ctx["kms:encryptioncontextkeys"] = []string{"SecretARN", "SecretVersionId"}
 	ctx["aws:viaawsservice"] = []string{"true"}
-	ctx["aws:calledvia"] = []string{"secretsmanager.amazonaws.com"}
 	ctx["kms:grantisforawsresource"] = nil
 	return ctx
 }
