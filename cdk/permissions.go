@@ -114,8 +114,8 @@ func targetGrants(fn string, ts []check.Target) []grant {
 	case FnCheckConfig:
 		return []grant{
 			allow(SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, fns, nil),
-			allow(SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, secrets, nil),
-			allow(SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, keys, nil),
+			allow(SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, secrets, nil),
+			allow(SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, keys, nil),
 			allow(SidDecryptViaSecrets, []string{"kms:Decrypt"}, keys, map[string]any{
 				"StringEquals": map[string]any{
 					"kms:ViaService":                  oneOrMany(via),

@@ -445,8 +445,8 @@ func TestFunctionPolicies(t *testing.T) {
 		}}
 		checkConfig := []statement{
 			{SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, target, nil},
-			{SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, []any{testSecretArn}, nil},
-			{SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, []any{testKeyArn}, nil},
+			{SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, []any{testSecretArn}, nil},
+			{SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, []any{testKeyArn}, nil},
 			decrypt,
 		}
 		if variant == "full" {

@@ -203,8 +203,8 @@ func TestFleetGrants(t *testing.T) {
 	want := map[string][]statement{
 		FnCheckConfig: {
 			{SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, fns, nil},
-			{SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, []any{testEUSecretArn, testSecretArn}, nil},
-			{SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, keys, nil},
+			{SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, []any{testEUSecretArn, testSecretArn}, nil},
+			{SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, keys, nil},
 			{SidDecryptViaSecrets, []string{"kms:Decrypt"}, keys, map[string]any{"StringEquals": map[string]any{
 				"kms:ViaService":                  []any{"secretsmanager.eu-west-2.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"},
 				"kms:EncryptionContext:SecretARN": []any{testEUSecretArn, testSecretArn},

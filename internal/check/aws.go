@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -54,6 +51,10 @@ type session struct {
 	sec     *secretsmanager.DescribeSecretOutput
 	secARN  string
 	secErr  error
+
+	grantsOnce sync.Once
+	grantList  []kmstypes.GrantListEntry
+	grantsErr  error
 }
 
 func newSession(d Deps, t Target, o options) *session { return &session{deps: d, target: t, opts: o} }
@@ -133,8 +134,14 @@ var (
 // loginHost reports whether host is a Salesforce login host rather than the
 // org's My Domain (the cause of URL_NOT_RESET, contract §7.1).
 func loginHost(host string) bool {
-	h := strings.ToLower(host)
-	return h == "login.salesforce.com" || h == "test.salesforce.com" || strings.HasPrefix(h, "login.") || strings.HasPrefix(h, "test.")
+	return loginHosts[strings.TrimSuffix(strings.ToLower(host), ".")]
+}
+
+// loginHosts are Salesforce's shared login hosts. A My Domain may well be
+// named login or test (test.my.salesforce.com): match hosts, not labels.
+var loginHosts = map[string]bool{
+	"login.salesforce.com": true, // production
+	"test.salesforce.com":  true, // sandboxes
 }
 
 // checkTargetConfig: the function exists, is Active and Successful, and its
@@ -152,7 +159,9 @@ func (s *session) checkTargetConfig(ctx context.Context) Result {
 		problems = append(problems, fmt.Sprintf("last update status is %s, want Successful (%s)", fn.LastUpdateStatus, aws.ToString(fn.LastUpdateStatusReason)))
 	}
 	env := envOf(fn)
-	problems = append(problems, envProblems(env)...)
+	envProblems, envWarnings := envProblems(env, authFlowOf(fn))
+	problems = append(problems, envProblems...)
+	warnings = append(warnings, envWarnings...)
 	if t := aws.ToInt32(fn.Timeout); t > 0 && t <= 6 {
 		warnings = append(warnings, fmt.Sprintf("timeout is %d s: sfInvokeAPI often needs more (raise it to 10-15 s)", t))
 	}
@@ -169,9 +178,9 @@ func (s *session) checkTargetConfig(ctx context.Context) Result {
 	return passed(TargetConfig, summary)
 }
 
-// envProblems lists what is wrong with sfInvokeAPI's environment.
-func envProblems(env map[string]string) []string {
-	var problems []string
+// envProblems lists what is wrong with sfInvokeAPI's environment, and what
+// may be, for the function's login flow.
+func envProblems(env map[string]string, flow authFlow) (problems, warnings []string) {
 	if _, ok := env[EnvNamespace]; !ok {
 		problems = append(problems, EnvNamespace+" is not set (the module fails to import)")
 	}
@@ -187,12 +196,17 @@ func envProblems(env map[string]string) []string {
 		problems = append(problems, fmt.Sprintf("%s %q is not an API version like v60.0", EnvVersion, v))
 	}
 	mode := strings.ToLower(env[EnvAuthMode])
-	switch mode {
-	case "", "password", authModeClient:
+	switch {
+	case flow.ignored:
+		warnings = append(warnings, fmt.Sprintf("%s %q is ignored by sfInvokeAPI v5.%d (it needs v5.%d or later): the function logs in with the username-password flow", EnvAuthMode, env[EnvAuthMode], flow.release, authModeSince))
+	case mode == "", mode == "password", mode == authModeClient:
 	default:
 		problems = append(problems, fmt.Sprintf("%s %q is not password or client_credentials", EnvAuthMode, env[EnvAuthMode]))
 	}
-	if mode != authModeClient && !usernameRe.MatchString(env[EnvUsername]) {
+	if flow.unsure {
+		warnings = append(warnings, fmt.Sprintf("%s client_credentials needs sfInvokeAPI v5.%d or later and sfprobe cannot read the function's release: v5.26 ignores it and logs in with the username-password flow (SF_USERNAME, SF_PRODUCTION, the secret's Password and AccessToken)", EnvAuthMode, authModeSince))
+	}
+	if !flow.clientCredentials && !usernameRe.MatchString(env[EnvUsername]) {
 		problems = append(problems, EnvUsername+" is not set to the API user's username")
 	}
 	switch strings.ToLower(env[EnvProduction]) { // sfInvokeAPI lowercases it
@@ -200,12 +214,35 @@ func envProblems(env map[string]string) []string {
 	default:
 		problems = append(problems, fmt.Sprintf("%s %q is not true or false", EnvProduction, env[EnvProduction]))
 	}
+	if u, err := url.Parse(host); err == nil && strings.EqualFold(env[EnvProduction], "true") && sandboxHost(u.Hostname()) {
+		// The password flow logs in at login.salesforce.com in production
+		// (contract §4), which does not know a sandbox's users.
+		msg := fmt.Sprintf("%s is true but %s %q is a sandbox My Domain: the token refresh logs in at login.salesforce.com, which rejects sandbox users (invalid_grant); set SalesforceProduction to false", EnvProduction, EnvHost, host)
+		switch {
+		case flow.unsure:
+			warnings = append(warnings, msg+" (unless the function is v5.28+ in client_credentials mode)")
+		case !flow.clientCredentials:
+			problems = append(problems, msg)
+		}
+	}
 	if arn := env[EnvSecretARN]; arn == "" {
 		problems = append(problems, EnvSecretARN+" is not set")
 	} else if validate.SecretARN(EnvSecretARN, arn) != nil {
 		problems = append(problems, fmt.Sprintf("%s %q is not a secret ARN", EnvSecretARN, arn))
 	}
-	return problems
+	return problems, warnings
+}
+
+// sandboxHost reports whether host is a sandbox's (or scratch org's) My
+// Domain: <org>--<sandbox>.sandbox.my.salesforce.com, or the older
+// <org>--<sandbox>.<instance>.my.salesforce.com.
+func sandboxHost(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if !strings.HasSuffix(h, ".my.salesforce.com") {
+		return false
+	}
+	first, _, _ := strings.Cut(h, ".")
+	return strings.HasSuffix(h, ".sandbox.my.salesforce.com") || strings.HasSuffix(h, ".scratch.my.salesforce.com") || strings.Contains(first, "--")
 }
 
 // checkSecretAccess: the secret is readable, a JSON object with the keys
@@ -223,11 +260,19 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 	if err != nil {
 		return failedErr(SecretAccess, awsFailure(ctx, "get secret value of "+arn, err))
 	}
-	required := []string{"Password", "AccessToken", "ConsumerKey", "ConsumerSecret"}
-	if fn, ferr := s.function(ctx); ferr == nil && strings.EqualFold(envOf(fn)[EnvAuthMode], authModeClient) {
-		required = []string{"ConsumerKey", "ConsumerSecret"}
+	secret := aws.ToString(out.SecretString)
+	required := passwordKeys
+	var warnings []string
+	if fn, ferr := s.function(ctx); ferr == nil {
+		if flow := authFlowOf(fn); flow.clientCredentials {
+			required = clientCredentialsKeys
+			if missing, _, err := missingKeys(secret, passwordKeys); flow.unsure && err == nil && len(missing) > 0 {
+				warnings = append(warnings, fmt.Sprintf("it lacks %s, which sfInvokeAPI v5.26 (it ignores %s) needs: confirm the function is v5.%d or later", strings.Join(missing, ", "), EnvAuthMode, authModeSince))
+			}
+		}
 	}
-	if missing, err := missingKeys(aws.ToString(out.SecretString), required); err != nil {
+	missing, empty, err := missingKeys(secret, required)
+	if err != nil {
 		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s: %v", arn, err))
 	} else if len(missing) > 0 {
 		return failed(SecretAccess, failure.Config, fmt.Sprintf("secret %s lacks non-empty %s", arn, strings.Join(missing, ", ")))
@@ -237,26 +282,52 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 		return failedErr(SecretAccess, err)
 	}
 	msg := fmt.Sprintf("secret %s is readable with %s; %d versions", arn, strings.Join(required, ", "), n)
+	over := false
 	if max := s.opts.maxSecretVersions; n > max {
-		return warned(SecretAccess, fmt.Sprintf("%s, more than %d: token write-backs pile versions up (Secrets Manager keeps at most 100)", msg, max))
+		msg += fmt.Sprintf(", more than %d: token write-backs pile versions up (Secrets Manager keeps at most 100)", max)
+		over = true
+	}
+	if len(empty) > 0 {
+		msg += fmt.Sprintf("; note: %s is empty, which is right when the API user needs no security token (its logins come from a trusted IP range, or the Connected App relaxes IP restrictions)", strings.Join(empty, ", "))
+	}
+	if len(warnings) > 0 {
+		return warned(SecretAccess, msg+"; warning: "+strings.Join(warnings, "; "))
+	}
+	if over {
+		return warned(SecretAccess, msg)
 	}
 	return passed(SecretAccess, msg)
 }
 
+// The secret's keys each login flow needs (contract §4).
+var (
+	passwordKeys          = []string{"Password", "AccessToken", "ConsumerKey", "ConsumerSecret"}
+	clientCredentialsKeys = []string{"ConsumerKey", "ConsumerSecret"}
+)
+
+// mayBeEmpty are the secret's keys sfInvokeAPI needs present but not set:
+// AccessToken, the user's security token, is appended to the password and
+// is empty when the org needs none (contract §4).
+var mayBeEmpty = map[string]bool{"AccessToken": true}
+
 // missingKeys parses the secret string and names the required keys that are
-// absent or empty. Errors never quote the secret.
-func missingKeys(secret string, required []string) ([]string, error) {
+// absent or empty (missing), and those present but empty that may be
+// (empty). Errors never quote the secret.
+func missingKeys(secret string, required []string) (missing, empty []string, err error) {
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(secret), &obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("the SecretString is not a JSON object")
+		return nil, nil, fmt.Errorf("the SecretString is not a JSON object")
 	}
-	var missing []string
 	for _, k := range required {
-		if v, ok := obj[k].(string); !ok || v == "" {
+		v, ok := obj[k].(string)
+		switch {
+		case ok && v == "" && mayBeEmpty[k]:
+			empty = append(empty, k)
+		case !ok || v == "":
 			missing = append(missing, k)
 		}
 	}
-	return missing, nil
+	return missing, empty, nil
 }
 
 func (s *session) countVersions(ctx context.Context, arn string) (int, error) {
@@ -321,15 +392,21 @@ func (s *session) checkKmsKey(ctx context.Context) Result {
 		}
 	}
 	msg := fmt.Sprintf("secret %s is encrypted with enabled key %s", arn, aws.ToString(key.Arn))
-	if keyRef == "alias/aws/secretsmanager" {
-		return warned(KmsKey, msg+"; warning: that is the AWS managed key, the setup guide uses a customer managed key")
-	}
-	verdict, err := s.simulate(ctx, arn, aws.ToString(key.Arn))
+	// The role's secret actions matter whatever the key: without
+	// PutSecretValue every call fails from the first token refresh on.
+	note, err := s.simulate(ctx, arn, aws.ToString(key.Arn))
 	if err != nil {
 		return failedErr(KmsKey, err)
 	}
-	if verdict != "" {
-		return warned(KmsKey, msg+"; "+verdict)
+	var warnings []string
+	if keyRef == "alias/aws/secretsmanager" {
+		warnings = append(warnings, "that is the AWS managed key, the setup guide uses a customer managed key")
+	}
+	if note != "" {
+		warnings = append(warnings, note)
+	}
+	if len(warnings) > 0 {
+		return warned(KmsKey, msg+"; warning: "+strings.Join(warnings, "; "))
 	}
 	return passed(KmsKey, msg+"; the function's role may read and write the secret and use the key")
 }
@@ -345,102 +422,6 @@ func (s *session) describeKey(ctx context.Context, ref string) (*kmstypes.KeyMet
 	return out.KeyMetadata, nil
 }
 
-// simulate asks IAM whether the function's role may use the secret and the
-// key. It returns a non-empty note when the simulation had to be skipped,
-// and a *failure.Error when an action is denied.
-func (s *session) simulate(ctx context.Context, secretARN, keyARN string) (string, error) {
-	if s.deps.Simulator == nil {
-		return "role permission simulation skipped: no IAM client", nil
-	}
-	fn, err := s.function(ctx)
-	if err != nil {
-		return "", fmt.Errorf("find the function's role: %w", err)
-	}
-	role := aws.ToString(fn.Role)
-	if role == "" {
-		return "role permission simulation skipped: the function reports no role", nil
-	}
-	type probe struct {
-		actions  []string
-		resource string
-		policy   *string
-	}
-	probes := []probe{{[]string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretARN, nil}}
-	// A key's permissions come from its key policy: without it the simulation
-	// would see only the role's own policies and could report a false deny.
-	var note string
-	var keyPolicy *string
-	if s.deps.KeyPolicies != nil {
-		if out, err := s.deps.KeyPolicies.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(keyARN)}); err == nil {
-			keyPolicy = out.Policy
-		}
-	}
-	if keyPolicy != nil {
-		probes = append(probes, probe{[]string{"kms:Decrypt", "kms:GenerateDataKey"}, keyARN, keyPolicy})
-	} else {
-		note = "the key's permissions were not simulated: its key policy is unreadable (grant sfprobe kms:GetKeyPolicy on the key)"
-	}
-	var denied []string
-	for _, p := range probes {
-		out, err := s.deps.Simulator.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
-			PolicySourceArn: aws.String(role),
-			ActionNames:     p.actions,
-			ResourceArns:    []string{p.resource},
-			ResourcePolicy:  p.policy,
-		})
-		if err != nil {
-			if unsupported(err) {
-				return "role permission simulation skipped: the endpoint does not support iam:SimulatePrincipalPolicy", nil
-			}
-			if classifyAWS(ctx, err) == failure.Permission {
-				return "role permission simulation skipped: sfprobe may not call iam:SimulatePrincipalPolicy on " + role, nil
-			}
-			return "", awsFailure(ctx, "simulate the policies of "+role, err)
-		}
-		for _, r := range out.EvaluationResults {
-			if r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeAllowed {
-				denied = append(denied, fmt.Sprintf("%s on %s (%s)", aws.ToString(r.EvalActionName), p.resource, r.EvalDecision))
-			}
-		}
-	}
-	if len(denied) > 0 {
-		sort.Strings(denied)
-		return "", failure.New(failure.Permission, "role %s is denied %s", role, strings.Join(denied, ", "))
-	}
-	return note, nil
-}
-
-// policyDoc is the part of a Lambda resource policy the check reads.
-type policyDoc struct {
-	Statement []struct {
-		Effect    string          `json:"Effect"`
-		Principal json.RawMessage `json:"Principal"`
-		Action    json.RawMessage `json:"Action"`
-		Condition map[string]map[string]json.RawMessage
-	} `json:"Statement"`
-}
-
-// stringOrList decodes a JSON string or list of strings.
-func stringOrList(raw json.RawMessage) []string {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}
-	}
-	var many []string
-	_ = json.Unmarshal(raw, &many)
-	return many
-}
-
-func principalServices(raw json.RawMessage) []string {
-	var p struct {
-		Service json.RawMessage `json:"Service"`
-	}
-	if json.Unmarshal(raw, &p) != nil || p.Service == nil {
-		return stringOrList(raw) // "*" principals
-	}
-	return stringOrList(p.Service)
-}
-
 // checkConnectAccess: the function's resource policy lets Amazon Connect
 // (the given instance, when one is given) invoke it.
 func (s *session) checkConnectAccess(ctx context.Context) Result {
@@ -454,79 +435,92 @@ func (s *session) checkConnectAccess(ctx context.Context) Result {
 		}
 		return failedErr(ConnectAccess, awsFailure(ctx, "get resource policy of "+s.target.Function, err))
 	}
-	var doc policyDoc
-	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+	doc, err := parseResourcePolicy(aws.ToString(out.Policy))
+	if err != nil {
 		return failed(ConnectAccess, failure.UnexpectedResponse, "the resource policy is not JSON")
 	}
-	var instances []string
-	unscoped := false
-	for _, st := range doc.Statement {
-		if st.Effect != "Allow" || !allowsInvoke(stringOrList(st.Action)) || !contains(principalServices(st.Principal), "connect.amazonaws.com", "*") {
+	instances, unscoped := connectScopes(doc)
+	connect := policyPrincipal{Service: connectService}
+	want := s.target.ConnectInstanceARN
+	// Lambda evaluates the policy with the caller's context: Connect's
+	// calls carry the instance as AWS:SourceArn and its account as
+	// AWS:SourceAccount. Without an instance, those are unknown.
+	reqCtx := map[string][]string{}
+	if want != "" {
+		reqCtx["aws:sourcearn"] = []string{want}
+		reqCtx["aws:sourceaccount"] = []string{arnAccount(want)}
+	}
+	ev := doc.evaluate(policyRequest{Principal: connect, Action: "lambda:InvokeFunction", Context: reqCtx})
+	maybeDeny := ""
+	if len(ev.MaybeDeny) > 0 {
+		maybeDeny = "; warning: a Deny statement may apply: " + strings.Join(ev.MaybeDeny, ", ")
+	}
+	switch {
+	case len(instances) == 0 && !unscoped:
+		msg := "no statement lets connect.amazonaws.com invoke the function: add it to the Connect instance (Contact flows > AWS Lambda)"
+		if len(ev.Deny) > 0 {
+			msg += "; and " + strings.Join(ev.Deny, ", ") + " denies it"
+		}
+		return failed(ConnectAccess, failure.Permission, msg)
+	case len(ev.Deny) > 0:
+		whom := "Amazon Connect"
+		if want != "" {
+			whom = "Amazon Connect instance " + want
+		}
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy denies %s the invocation (%s): remove or narrow that Deny statement", whom, strings.Join(ev.Deny, ", ")))
+	case want != "" && len(ev.Allow) == 0 && len(ev.MaybeAllow) > 0:
+		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect instance %s may invoke the function only under conditions sfprobe cannot evaluate: %s", want, strings.Join(ev.MaybeAllow, ", ")))
+	case want != "" && len(ev.Allow) == 0:
+		if len(instances) == 0 {
+			return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy does not let Amazon Connect instance %s invoke the function (its statements' AWS:SourceArn/AWS:SourceAccount conditions exclude it): add the function to that instance", want))
+		}
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want))
+	case want != "" && unscoped:
+		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)%s", want, maybeDeny))
+	case want != "" && maybeDeny != "":
+		return warned(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function"+maybeDeny)
+	case want != "":
+		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function")
+	case unscoped:
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn"+maybeDeny)
+	case maybeDeny != "":
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", ")+maybeDeny)
+	}
+	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", "))
+}
+
+const connectService = "connect.amazonaws.com"
+
+// positiveSourceOperators are the operators whose AWS:SourceArn values
+// name the instances a statement admits; a negated one (ArnNotEquals...)
+// or an IfExists admits others too.
+var positiveSourceOperators = map[string]bool{"arnequals": true, "arnlike": true, "stringequals": true, "stringlike": true}
+
+// connectScopes lists the instances the policy's Allow statements for
+// Connect's invocation admit, and whether one admits any instance.
+func connectScopes(doc resourcePolicy) (instances []string, unscoped bool) {
+	for _, st := range doc.Statements {
+		if !strings.EqualFold(st.Effect, "Allow") || !st.actionMatches("lambda:InvokeFunction") {
 			continue
 		}
-		arns := sourceARNs(st.Condition)
+		if m, _ := st.principalMatches(policyPrincipal{Service: connectService}); m != triYes {
+			continue
+		}
+		var arns []string
+		for op, kv := range st.Condition {
+			if !positiveSourceOperators[strings.ToLower(op)] {
+				continue
+			}
+			for k, v := range kv {
+				if strings.EqualFold(k, "AWS:SourceArn") {
+					arns = append(arns, policyValues(v)...)
+				}
+			}
+		}
 		if len(arns) == 0 {
 			unscoped = true
 		}
 		instances = append(instances, arns...)
 	}
-	want := s.target.ConnectInstanceARN
-	switch {
-	case len(instances) == 0 && !unscoped:
-		return failed(ConnectAccess, failure.Permission, "no statement lets connect.amazonaws.com invoke the function: add it to the Connect instance (Contact flows > AWS Lambda)")
-	case want != "" && !contains(instances, want) && !matchesAny(instances, want):
-		if unscoped {
-			return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)", want))
-		}
-		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want))
-	case want != "":
-		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function")
-	case unscoped:
-		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn")
-	}
-	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", "))
-}
-
-func allowsInvoke(actions []string) bool {
-	return contains(actions, "lambda:InvokeFunction", "lambda:*", "*", "lambda:Invoke*")
-}
-
-func sourceARNs(cond map[string]map[string]json.RawMessage) []string {
-	var out []string
-	for op, kv := range cond {
-		if !strings.HasPrefix(op, "Arn") && !strings.HasPrefix(op, "String") {
-			continue
-		}
-		for k, v := range kv {
-			if strings.EqualFold(k, "AWS:SourceArn") {
-				out = append(out, stringOrList(v)...)
-			}
-		}
-	}
-	return out
-}
-
-func contains(list []string, any ...string) bool {
-	for _, v := range list {
-		for _, a := range any {
-			if v == a {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// matchesAny reports whether arn matches one of the ArnLike patterns.
-func matchesAny(patterns []string, arn string) bool {
-	for _, p := range patterns {
-		if !strings.ContainsAny(p, "*?") {
-			continue
-		}
-		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
-		if ok, _ := regexp.MatchString(re, arn); ok {
-			return true
-		}
-	}
-	return false
+	return instances, unscoped
 }

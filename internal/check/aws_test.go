@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,29 @@ func TestTargetConfig(t *testing.T) {
 			wantMessage: []string{"SF_HOST", "My Domain"},
 		},
 		{
+			name: "a My Domain named test",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://test.my.salesforce.com"
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "a My Domain named login",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://login.my.salesforce.com"
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "the login host in capitals",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://LOGIN.salesforce.com."
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"login host"},
+		},
+		{
 			name: "SF_HOST over http",
 			give: func(out *lambda.GetFunctionConfigurationOutput) {
 				out.Environment.Variables["SF_HOST"] = "http://acme.my.salesforce.com"
@@ -135,10 +159,94 @@ func TestTargetConfig(t *testing.T) {
 			wantMessage: []string{"SF_USERNAME"},
 		},
 		{
-			name: "client_credentials mode without SF_USERNAME",
+			name: "client_credentials mode on v5.28 without SF_USERNAME",
 			give: func(out *lambda.GetFunctionConfigurationOutput) {
 				delete(out.Environment.Variables, "SF_USERNAME")
 				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("sfInvokeAPI v5.28.0")
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "client_credentials mode, release read from the layer",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				delete(out.Environment.Variables, "SF_USERNAME")
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Layers = []lambdatypes.Layer{{Arn: aws.String("arn:aws:lambda:us-east-1:123456789012:layer:sfLambdaLayer-v5_29:3")}}
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			// Before: trusted, so a pass; v5.26 ignores SF_AUTH_MODE.
+			name: "client_credentials mode of an unknown release",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				delete(out.Environment.Variables, "SF_USERNAME")
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{"SF_AUTH_MODE client_credentials needs sfInvokeAPI v5.28 or later"},
+		},
+		{
+			name: "client_credentials mode on v5.26 without SF_USERNAME",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				delete(out.Environment.Variables, "SF_USERNAME")
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("Amazon Connect Salesforce Lambda 5.26")
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"SF_USERNAME is not set"},
+		},
+		{
+			name: "client_credentials mode on v5.26 with a username",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("sfInvokeAPI v5.26")
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{`SF_AUTH_MODE "client_credentials" is ignored by sfInvokeAPI v5.26`, "username-password flow"},
+		},
+		{
+			name: "an unknown SF_AUTH_MODE on v5.26 is ignored",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_AUTH_MODE"] = "jwt"
+				out.Description = aws.String("sfInvokeAPI v5.26")
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{"ignored"},
+		},
+		{
+			name: "production flag with a sandbox My Domain",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.sandbox.my.salesforce.com"
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"SF_PRODUCTION is true", "sandbox My Domain", "login.salesforce.com", "SalesforceProduction to false"},
+		},
+		{
+			name: "production flag with an older sandbox My Domain",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.cs42.my.salesforce.com"
+			},
+			wantStatus:  check.Fail,
+			wantClass:   failure.Config,
+			wantMessage: []string{"sandbox My Domain"},
+		},
+		{
+			name: "sandbox My Domain, not production",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.sandbox.my.salesforce.com"
+				out.Environment.Variables["SF_PRODUCTION"] = "False"
+			},
+			wantStatus: check.Pass,
+		},
+		{
+			name: "sandbox My Domain in client_credentials mode on v5.28",
+			give: func(out *lambda.GetFunctionConfigurationOutput) {
+				out.Environment.Variables["SF_HOST"] = "https://acme--uat.sandbox.my.salesforce.com"
+				out.Environment.Variables["SF_AUTH_MODE"] = "client_credentials"
+				out.Description = aws.String("v5.28")
 			},
 			wantStatus: check.Pass,
 		},
@@ -356,12 +464,13 @@ func TestSecretAccess_functionNotFound(t *testing.T) {
 
 func TestSecretAccess_secretContent(t *testing.T) {
 	tests := []struct {
-		name        string
-		giveSecret  string
-		giveEnvMode string
-		wantStatus  check.Status
-		wantMessage []string
-		wantAbsent  []string
+		name            string
+		giveSecret      string
+		giveEnvMode     string
+		giveDescription string
+		wantStatus      check.Status
+		wantMessage     []string
+		wantAbsent      []string
 	}{
 		{
 			name:       "all keys",
@@ -374,6 +483,19 @@ func TestSecretAccess_secretContent(t *testing.T) {
 			wantStatus:  check.Fail,
 			wantMessage: []string{"lacks non-empty AccessToken"},
 			wantAbsent:  []string{"Password", "ConsumerKey"},
+		},
+		{
+			// Trusted IP ranges or relaxed IP restrictions: no security token.
+			name:        "empty AccessToken",
+			giveSecret:  `{"Password":"SENTINEL-PASSWORD-123","AccessToken":"","ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			wantStatus:  check.Pass,
+			wantMessage: []string{"note: AccessToken is empty", "trusted IP range"},
+		},
+		{
+			name:        "non-string AccessToken",
+			giveSecret:  `{"Password":"SENTINEL-PASSWORD-123","AccessToken":null,"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			wantStatus:  check.Fail,
+			wantMessage: []string{"lacks non-empty AccessToken"},
 		},
 		{
 			name:        "no Password",
@@ -442,17 +564,35 @@ func TestSecretAccess_secretContent(t *testing.T) {
 			wantMessage: []string{"not a JSON object"},
 		},
 		{
-			name:        "client_credentials needs only the consumer key and secret",
-			giveSecret:  `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
-			giveEnvMode: "client_credentials",
-			wantStatus:  check.Pass,
-			wantMessage: []string{"readable with ConsumerKey, ConsumerSecret;"},
+			name:            "client_credentials needs only the consumer key and secret",
+			giveSecret:      `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			giveEnvMode:     "client_credentials",
+			giveDescription: "sfInvokeAPI v5.28",
+			wantStatus:      check.Pass,
+			wantMessage:     []string{"readable with ConsumerKey, ConsumerSecret;"},
 		},
 		{
-			name:        "client_credentials mode is case-insensitive",
+			name:            "client_credentials mode is case-insensitive",
+			giveSecret:      `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			giveEnvMode:     "Client_Credentials",
+			giveDescription: "sfInvokeAPI v5.28",
+			wantStatus:      check.Pass,
+		},
+		{
+			// Before: a pass; v5.26 ignores the mode and raises KeyError.
+			name:        "client_credentials of an unknown release",
 			giveSecret:  `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
-			giveEnvMode: "Client_Credentials",
-			wantStatus:  check.Pass,
+			giveEnvMode: "client_credentials",
+			wantStatus:  check.Warn,
+			wantMessage: []string{"lacks Password, AccessToken, which sfInvokeAPI v5.26", "v5.28 or later"},
+		},
+		{
+			name:            "client_credentials on v5.26 needs the password flow's keys",
+			giveSecret:      `{"ConsumerKey":"SENTINEL-CONSUMER-KEY-789","ConsumerSecret":"SENTINEL-CONSUMER-SECRET-000"}`,
+			giveEnvMode:     "client_credentials",
+			giveDescription: "sfInvokeAPI v5.26",
+			wantStatus:      check.Fail,
+			wantMessage:     []string{"lacks non-empty Password"},
 		},
 		{
 			name:        "client_credentials still needs ConsumerSecret",
@@ -478,7 +618,9 @@ func TestSecretAccess_secretContent(t *testing.T) {
 			f.Lambda.GetFunctionConfigurationFn = func(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 				env := sfEnv()
 				env["SF_AUTH_MODE"] = tt.giveEnvMode
-				return fnConfig(env), nil
+				out := fnConfig(env)
+				out.Description = aws.String(tt.giveDescription)
+				return out, nil
 			}
 
 			r := check.RunAWSCheck(context.Background(), f.Deps(), check.SecretAccess, target())
@@ -618,7 +760,7 @@ func TestKmsKey_allowed(t *testing.T) {
 	var policyOf string
 	f.KMS.GetKeyPolicyFn = func(_ context.Context, in *kms.GetKeyPolicyInput, _ ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
 		policyOf = aws.ToString(in.KeyId)
-		return &kms.GetKeyPolicyOutput{Policy: aws.String(`{"Statement":["key policy"]}`)}, nil
+		return &kms.GetKeyPolicyOutput{Policy: aws.String(checktest.DefaultKeyPolicy)}, nil
 	}
 
 	r := check.RunAWSCheck(context.Background(), f.Deps(), check.KmsKey, target())
@@ -630,13 +772,30 @@ func TestKmsKey_allowed(t *testing.T) {
 	require.Len(t, f.Simulations(), 2)
 	for _, s := range f.Simulations() {
 		assert.Equal(t, roleARN, aws.ToString(s.PolicySourceArn))
+		// IAM takes a ResourcePolicy only with a CallerArn, which must be
+		// an IAM user: resource policies are evaluated by sfprobe.
+		assert.Nil(t, s.ResourcePolicy)
+		assert.Nil(t, s.CallerArn)
 	}
 	assert.Equal(t, []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, f.Simulations()[0].ActionNames)
 	assert.Equal(t, []string{secretARN}, f.Simulations()[0].ResourceArns)
-	assert.Nil(t, f.Simulations()[0].ResourcePolicy)
 	assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, f.Simulations()[1].ActionNames)
 	assert.Equal(t, []string{keyARN}, f.Simulations()[1].ResourceArns)
-	assert.Equal(t, `{"Statement":["key policy"]}`, aws.ToString(f.Simulations()[1].ResourcePolicy))
+	assert.Equal(t, map[string][]string{
+		"kms:ViaService":                  {"secretsmanager.us-east-1.amazonaws.com"},
+		"kms:CallerAccount":               {"123456789012"},
+		"kms:EncryptionContext:SecretARN": {secretARN},
+		"kms:EncryptionContextKeys":       {"SecretARN", "SecretVersionId"},
+	}, contextOf(f.Simulations()[1]))
+}
+
+// contextOf maps a simulation's context entries by key.
+func contextOf(in *iam.SimulatePrincipalPolicyInput) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range in.ContextEntries {
+		out[aws.ToString(e.ContextKeyName)] = e.ContextKeyValues
+	}
+	return out
 }
 
 func TestKmsKey_key(t *testing.T) {
@@ -964,6 +1123,77 @@ func TestConnectAccess(t *testing.T) {
 			givePolicy:  statement("Deny", connect, invoke, ""),
 			wantStatus:  check.Fail,
 			wantMessage: []string{"no statement"},
+		},
+		{
+			// Before: a negated operator counted as admitting the instance.
+			name:       "ArnNotEquals excludes the wanted instance",
+			givePolicy: statement("Allow", connect, invoke, `{"ArnNotEquals":{"AWS:SourceArn":"`+instanceX+`"}}`),
+			giveWant:   instanceX,
+			wantStatus: check.Fail,
+		},
+		{
+			name:       "StringNotLike excludes the wanted instance",
+			givePolicy: statement("Allow", connect, invoke, `{"StringNotLike":{"AWS:SourceArn":"arn:aws:connect:*:*:instance/aaaa*"}}`),
+			giveWant:   instanceX,
+			wantStatus: check.Fail,
+		},
+		{
+			name:        "ArnNotEquals admits other instances",
+			givePolicy:  statement("Allow", connect, invoke, `{"ArnNotEquals":{"AWS:SourceArn":"`+instanceY+`"}}`),
+			giveWant:    instanceX,
+			wantStatus:  check.Warn,
+			wantMessage: []string{"any instance"},
+		},
+		{
+			name:        "a negated scope is no scope",
+			givePolicy:  statement("Allow", connect, invoke, `{"StringNotEquals":{"AWS:SourceArn":"`+instanceY+`"}}`),
+			wantStatus:  check.Warn,
+			wantMessage: []string{"any instance"},
+		},
+		{
+			name:       "SourceAccount of another account",
+			givePolicy: statement("Allow", connect, invoke, `{"StringEquals":{"AWS:SourceAccount":"999999999999"},"ArnLike":{"AWS:SourceArn":"arn:aws:connect:*:*:instance/*"}}`),
+			giveWant:   instanceX,
+			wantStatus: check.Fail,
+		},
+		{
+			name:        "an AWS wildcard principal",
+			givePolicy:  statement("Allow", `{"AWS":"*"}`, invoke, `{"ArnLike":{"AWS:SourceArn":"`+instanceX+`"}}`),
+			giveWant:    instanceX,
+			wantStatus:  check.Pass,
+			wantMessage: []string{"instance " + instanceX + " may invoke"},
+		},
+		{
+			name: "a Deny for the wanted instance wins",
+			givePolicy: `{"Statement":[` +
+				`{"Effect":"Allow","Principal":{"Service":"connect.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:connect:us-east-1:123456789012:instance/*"}}},` +
+				`{"Sid":"NoX","Effect":"Deny","Principal":"*","Action":"lambda:*","Condition":{"ArnEquals":{"AWS:SourceArn":"` + instanceX + `"}}}]}`,
+			giveWant:    instanceX,
+			wantStatus:  check.Fail,
+			wantMessage: []string{"denies Amazon Connect instance " + instanceX, "NoX"},
+		},
+		{
+			name: "a Deny for another instance",
+			givePolicy: `{"Statement":[` +
+				`{"Effect":"Allow","Principal":{"Service":"connect.amazonaws.com"},"Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:connect:us-east-1:123456789012:instance/*"}}},` +
+				`{"Sid":"NoY","Effect":"Deny","Principal":"*","Action":"lambda:*","Condition":{"ArnEquals":{"AWS:SourceArn":"` + instanceY + `"}}}]}`,
+			giveWant:   instanceX,
+			wantStatus: check.Pass,
+		},
+		{
+			name: "an unconditional Deny",
+			givePolicy: `{"Statement":[` + strings.TrimSuffix(strings.TrimPrefix(connectPolicy(instanceX), `{"Version":"2012-10-17","Id":"default","Statement":[`), `]}`) +
+				`,{"Sid":"Off","Effect":"Deny","Principal":{"Service":"connect.amazonaws.com"},"Action":"lambda:InvokeFunction"}]}`,
+			wantStatus:  check.Fail,
+			wantMessage: []string{"denies Amazon Connect", "Off"},
+		},
+		{
+			name: "a Deny under a condition sfprobe cannot evaluate",
+			givePolicy: `{"Statement":[` + strings.TrimSuffix(strings.TrimPrefix(connectPolicy(instanceX), `{"Version":"2012-10-17","Id":"default","Statement":[`), `]}`) +
+				`,{"Sid":"Hours","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}]}`,
+			giveWant:    instanceX,
+			wantStatus:  check.Warn,
+			wantMessage: []string{"may apply", "Hours"},
 		},
 		{
 			name:        "Connect may only read",

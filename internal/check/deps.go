@@ -36,6 +36,11 @@ type SecretVersionLister interface {
 	ListSecretVersionIds(ctx context.Context, params *secretsmanager.ListSecretVersionIdsInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
 }
 
+// SecretPolicyGetter reads a secret's resource policy (optional).
+type SecretPolicyGetter interface {
+	GetResourcePolicy(ctx context.Context, params *secretsmanager.GetResourcePolicyInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error)
+}
+
 // KeyDescriber reads a KMS key's metadata.
 type KeyDescriber interface {
 	DescribeKey(ctx context.Context, params *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
@@ -45,6 +50,9 @@ type KeyDescriber interface {
 type KeyPolicyGetter interface {
 	GetKeyPolicy(ctx context.Context, params *kms.GetKeyPolicyInput, optFns ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
 }
+
+// KeyGrantLister lists a KMS key's grants (optional): kms.ListGrantsAPIClient.
+type KeyGrantLister = kms.ListGrantsAPIClient
 
 // PolicySimulator simulates the target role's IAM policies (optional).
 type PolicySimulator interface {
@@ -58,13 +66,16 @@ var (
 	_ SecretDescriber      = (*secretsmanager.Client)(nil)
 	_ SecretGetter         = (*secretsmanager.Client)(nil)
 	_ SecretVersionLister  = (*secretsmanager.Client)(nil)
+	_ SecretPolicyGetter   = (*secretsmanager.Client)(nil)
 	_ KeyDescriber         = (*kms.Client)(nil)
 	_ KeyPolicyGetter      = (*kms.Client)(nil)
+	_ KeyGrantLister       = (*kms.Client)(nil)
 	_ PolicySimulator      = (*iam.Client)(nil)
 )
 
 // Deps are the AWS APIs the checks call. Checks whose dependency is nil
-// fail as config errors; KeyPolicies and Simulator are optional.
+// fail as config errors; SecretPolicies, KeyPolicies, KeyGrants and
+// Simulator are optional.
 type Deps struct {
 	FunctionConfig FunctionConfigGetter
 	Policy         PolicyGetter
@@ -72,8 +83,10 @@ type Deps struct {
 	SecretMeta     SecretDescriber
 	Secrets        SecretGetter
 	SecretVersions SecretVersionLister
+	SecretPolicies SecretPolicyGetter
 	Keys           KeyDescriber
 	KeyPolicies    KeyPolicyGetter
+	KeyGrants      KeyGrantLister
 	Simulator      PolicySimulator
 }
 
@@ -92,10 +105,10 @@ func DepsFrom(c Clients) Deps {
 		d.FunctionConfig, d.Policy, d.Invoker = c.Lambda, c.Lambda, c.Lambda
 	}
 	if c.SecretsManager != nil {
-		d.SecretMeta, d.Secrets, d.SecretVersions = c.SecretsManager, c.SecretsManager, c.SecretsManager
+		d.SecretMeta, d.Secrets, d.SecretVersions, d.SecretPolicies = c.SecretsManager, c.SecretsManager, c.SecretsManager, c.SecretsManager
 	}
 	if c.KMS != nil {
-		d.Keys, d.KeyPolicies = c.KMS, c.KMS
+		d.Keys, d.KeyPolicies, d.KeyGrants = c.KMS, c.KMS, c.KMS
 	}
 	if c.IAM != nil {
 		d.Simulator = c.IAM

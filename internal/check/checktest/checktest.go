@@ -66,12 +66,14 @@ type SecretsManager struct {
 	DescribeSecretFn       func(ctx context.Context, params *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 	GetSecretValueFn       func(ctx context.Context, params *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 	ListSecretVersionIdsFn func(ctx context.Context, params *secretsmanager.ListSecretVersionIdsInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error)
+	GetResourcePolicyFn    func(ctx context.Context, params *secretsmanager.GetResourcePolicyInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error)
 }
 
 var (
 	_ check.SecretDescriber     = (*SecretsManager)(nil)
 	_ check.SecretGetter        = (*SecretsManager)(nil)
 	_ check.SecretVersionLister = (*SecretsManager)(nil)
+	_ check.SecretPolicyGetter  = (*SecretsManager)(nil)
 )
 
 // DescribeSecret calls DescribeSecretFn.
@@ -98,15 +100,25 @@ func (f *SecretsManager) ListSecretVersionIds(ctx context.Context, params *secre
 	return f.ListSecretVersionIdsFn(ctx, params, optFns...)
 }
 
+// GetResourcePolicy calls GetResourcePolicyFn.
+func (f *SecretsManager) GetResourcePolicy(ctx context.Context, params *secretsmanager.GetResourcePolicyInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error) {
+	if f.GetResourcePolicyFn == nil {
+		return nil, unexpected("secretsmanager:GetResourcePolicy")
+	}
+	return f.GetResourcePolicyFn(ctx, params, optFns...)
+}
+
 // KMS fakes the KMS API calls of package check.
 type KMS struct {
 	DescribeKeyFn  func(ctx context.Context, params *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
 	GetKeyPolicyFn func(ctx context.Context, params *kms.GetKeyPolicyInput, optFns ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error)
+	ListGrantsFn   func(ctx context.Context, params *kms.ListGrantsInput, optFns ...func(*kms.Options)) (*kms.ListGrantsOutput, error)
 }
 
 var (
 	_ check.KeyDescriber    = (*KMS)(nil)
 	_ check.KeyPolicyGetter = (*KMS)(nil)
+	_ check.KeyGrantLister  = (*KMS)(nil)
 )
 
 // DescribeKey calls DescribeKeyFn.
@@ -123,6 +135,14 @@ func (f *KMS) GetKeyPolicy(ctx context.Context, params *kms.GetKeyPolicyInput, o
 		return nil, unexpected("kms:GetKeyPolicy")
 	}
 	return f.GetKeyPolicyFn(ctx, params, optFns...)
+}
+
+// ListGrants calls ListGrantsFn.
+func (f *KMS) ListGrants(ctx context.Context, params *kms.ListGrantsInput, optFns ...func(*kms.Options)) (*kms.ListGrantsOutput, error) {
+	if f.ListGrantsFn == nil {
+		return nil, unexpected("kms:ListGrants")
+	}
+	return f.ListGrantsFn(ctx, params, optFns...)
 }
 
 // IAM fakes the IAM API calls of package check.
@@ -147,10 +167,10 @@ func Deps(l *Lambda, sm *SecretsManager, k *KMS, i *IAM) check.Deps {
 		d.FunctionConfig, d.Policy, d.Invoker = l, l, l
 	}
 	if sm != nil {
-		d.SecretMeta, d.Secrets, d.SecretVersions = sm, sm, sm
+		d.SecretMeta, d.Secrets, d.SecretVersions, d.SecretPolicies = sm, sm, sm, sm
 	}
 	if k != nil {
-		d.Keys, d.KeyPolicies = k, k
+		d.Keys, d.KeyPolicies, d.KeyGrants = k, k, k
 	}
 	if i != nil {
 		d.Simulator = i

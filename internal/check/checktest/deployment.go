@@ -32,6 +32,11 @@ const (
 	SFHost       = "https://acme.my.salesforce.com"
 )
 
+// DefaultKeyPolicy is the key policy KMS gives a key created without one: it
+// delegates to the account's IAM policies.
+const DefaultKeyPolicy = `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions",` +
+	`"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}`
+
 // SecretValues are the healthy secret's values: sentinels that no check
 // result may ever carry.
 var SecretValues = map[string]string{
@@ -164,13 +169,19 @@ func NewDeployment() *Deployment {
 		ListSecretVersionIdsFn: func(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
 			return &secretsmanager.ListSecretVersionIdsOutput{Versions: Versions(3)}, nil
 		},
+		GetResourcePolicyFn: func(_ context.Context, in *secretsmanager.GetResourcePolicyInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error) {
+			return &secretsmanager.GetResourcePolicyOutput{ARN: aws.String(SecretARN), Name: aws.String("sfCredentials")}, nil // no resource policy
+		},
 	}
 	d.KMS = &KMS{
 		DescribeKeyFn: func(context.Context, *kms.DescribeKeyInput, ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
 			return &kms.DescribeKeyOutput{KeyMetadata: KeyMetadata(KeyID, KeyARN)}, nil
 		},
 		GetKeyPolicyFn: func(context.Context, *kms.GetKeyPolicyInput, ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
-			return &kms.GetKeyPolicyOutput{Policy: aws.String(`{"Statement":[]}`), PolicyName: aws.String("default")}, nil
+			return &kms.GetKeyPolicyOutput{Policy: aws.String(DefaultKeyPolicy), PolicyName: aws.String("default")}, nil
+		},
+		ListGrantsFn: func(context.Context, *kms.ListGrantsInput, ...func(*kms.Options)) (*kms.ListGrantsOutput, error) {
+			return &kms.ListGrantsOutput{}, nil
 		},
 	}
 	d.IAM = &IAM{
@@ -202,8 +213,10 @@ func (d *Deployment) WithAWSLatency(latency time.Duration) *Deployment {
 	d.SecretsManager.DescribeSecretFn = Delayed(latency, d.SecretsManager.DescribeSecretFn)
 	d.SecretsManager.GetSecretValueFn = Delayed(latency, d.SecretsManager.GetSecretValueFn)
 	d.SecretsManager.ListSecretVersionIdsFn = Delayed(latency, d.SecretsManager.ListSecretVersionIdsFn)
+	d.SecretsManager.GetResourcePolicyFn = Delayed(latency, d.SecretsManager.GetResourcePolicyFn)
 	d.KMS.DescribeKeyFn = Delayed(latency, d.KMS.DescribeKeyFn)
 	d.KMS.GetKeyPolicyFn = Delayed(latency, d.KMS.GetKeyPolicyFn)
+	d.KMS.ListGrantsFn = Delayed(latency, d.KMS.ListGrantsFn)
 	d.IAM.SimulatePrincipalPolicyFn = Delayed(latency, d.IAM.SimulatePrincipalPolicyFn)
 	return d
 }
