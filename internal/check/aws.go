@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/validate"
 )
 
@@ -261,6 +262,9 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 		return failedErr(SecretAccess, awsFailure(ctx, "get secret value of "+arn, err))
 	}
 	secret := aws.ToString(out.SecretString)
+	// From now on this process removes the secret's values from every
+	// text it lets out, in any encoding.
+	redact.RegisterSecret(secret)
 	required := passwordKeys
 	var warnings []string
 	if fn, ferr := s.function(ctx); ferr == nil {
