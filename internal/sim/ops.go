@@ -32,6 +32,7 @@ var signatures = map[string]signature{
 // dispatch is lambda_handler's if/elif chain.
 func (c *sfClient) dispatch(ctx context.Context, op string, params *dict) (any, error) {
 	if op == "phoneLookup" {
+		c.op = op
 		phone, err := subscript(params, "sf_phone")
 		if err != nil {
 			return nil, err
@@ -42,6 +43,7 @@ func (c *sfClient) dispatch(ctx context.Context, op string, params *dict) (any, 
 		}
 		return c.phoneLookup(ctx, phone, fields)
 	}
+	c.op = op
 	sig, ok := signatures[op]
 	if !ok {
 		return nil, raise("Exception", "sf_operation unknown")
@@ -311,7 +313,7 @@ func (c *sfClient) chatterPost(ctx context.Context, args map[string]any, kw *dic
 	if mention, ok := kw.get("sf_mention"); ok && mention != nil && mention != "" {
 		segments = append(segments, newDict("type", "Mention", "id", mention))
 	}
-	id, err := c.post(ctx, "chatter/feed-elements", newDict(
+	id, err := c.post(ctx, "createChatterPost", "chatter/feed-elements", newDict(
 		"body", newDict("messageSegments", segments),
 		"feedElementType", args["sf_feedElementType"],
 		"subjectId", args["sf_subjectId"],
@@ -328,7 +330,7 @@ func (c *sfClient) chatterComment(ctx context.Context, args map[string]any, kw *
 		return nil, err
 	}
 	resource := "chatter/feed-elements/" + pyStr(args["sf_feedElementId"]) + "/capabilities/comments/items"
-	id, err := c.post(ctx, resource, newDict("body", newDict("messageSegments", []any{
+	id, err := c.post(ctx, "createChatterComment", resource, newDict("body", newDict("messageSegments", []any{
 		newDict("type", args["sf_commentType"], "text", msg),
 	})))
 	if err != nil {
@@ -350,7 +352,11 @@ func textReplace(s any, words *dict) (any, error) {
 		if !has {
 			return s, nil
 		}
-		str := s.(string)
+		str, ok := s.(string)
+		if !ok {
+			// "{{" is an item of a list or a key of a dict: str.find.
+			return nil, noAttribute(s, "find")
+		}
 		start := strings.Index(str, "{{")
 		end := strings.Index(str, "}}")
 		if end < 0 || start > end {

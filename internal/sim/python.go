@@ -13,6 +13,8 @@ import (
 type exception struct {
 	Type    string
 	Message string
+	// trace is the stackTrace the runtime reports (see traceback.go).
+	trace []string
 }
 
 func (e *exception) Error() string {
