@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -446,7 +447,9 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// flatten is flatten_json: nested keys joined with sep, list items by index.
+// flatten is flatten_json: nested keys joined with sep. A list's items are
+// flattened under the list's own name, without an index, so the last
+// item's values win (upstream's loop counter is never used).
 func flatten(v any, sep string) *dict {
 	out := newDict()
 	var walk func(v any, name string)
@@ -457,8 +460,8 @@ func flatten(v any, sep string) *dict {
 				walk(x.vals[k], name+k+sep)
 			}
 		case []any:
-			for i, e := range x {
-				walk(e, name+strconv.Itoa(i)+sep)
+			for _, e := range x {
+				walk(e, name)
 			}
 		default:
 			if name != "" {
@@ -472,13 +475,79 @@ func flatten(v any, sep string) *dict {
 }
 
 // flattenRecords is the multi-record result: each record flattened with
-// ".", then {"sf_records": […], "sf_count": n} flattened with "_".
+// "." and keyed by str(records.index(record)), the index of the first
+// record equal to it (equal records share one key: the last one's values,
+// at the first one's place), then {"sf_records": {…}, "sf_count": n}
+// flattened with "_".
 func flattenRecords(recs []any) *dict {
-	flat := make([]any, len(recs))
-	for i, r := range recs {
-		flat[i] = flatten(r, ".")
+	byIndex := newDict()
+	for _, r := range recs {
+		i := 0
+		for !pyEqual(recs[i], r) {
+			i++
+		}
+		byIndex.set(strconv.Itoa(i), flatten(r, "."))
 	}
-	return flatten(newDict("sf_records", flat, "sf_count", len(recs)), "_")
+	return flatten(newDict("sf_records", byIndex, "sf_count", len(recs)), "_")
+}
+
+// pyEqual is Python's == on decoded JSON values: dicts by their items in
+// any order, lists item by item, numbers and booleans by value.
+func pyEqual(a, b any) bool {
+	if x, ok := pyNumber(a); ok {
+		y, ok := pyNumber(b)
+		return ok && x == y
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !pyEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case *dict:
+		y, ok := b.(*dict)
+		if !ok || x.size() != y.size() {
+			return false
+		}
+		for _, k := range x.keys {
+			yv, ok := y.get(k)
+			if !ok || !pyEqual(x.vals[k], yv) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// pyNumber is the numeric value of a number or a bool.
+func pyNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 // flattenOne is the *One result: the single record flattened plus sf_count,
