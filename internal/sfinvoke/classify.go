@@ -6,6 +6,7 @@ import (
 	"net"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -325,4 +326,38 @@ func ClassifyInvokeError(ctx context.Context, err error) failure.Class {
 		return failure.Network
 	}
 	return failure.Unknown
+}
+
+// Cause is one row of the classifier's tables: a name sfInvokeAPI's errors
+// carry and the class it gives.
+type Cause struct {
+	// Table is the kind of name: "runtime" (an errorType of the Lambda
+	// runtime), "exception" (a Python exception class), "oauth" (a token
+	// endpoint error) or "salesforce" (a REST errorCode).
+	Table string
+	Name  string
+	Class failure.Class
+}
+
+// Causes returns every row of the classifier's tables, sorted by table and
+// name (the runbook's test reads them).
+func Causes() []Cause {
+	var out []Cause
+	for _, t := range []struct {
+		name string
+		rows map[string]failure.Class
+	}{
+		{"runtime", runtimeErrors}, {"exception", pythonExceptions}, {"oauth", oauthErrors}, {"salesforce", salesforceErrors},
+	} {
+		for name, c := range t.rows {
+			out = append(out, Cause{Table: t.name, Name: name, Class: c})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Table != out[j].Table {
+			return out[i].Table < out[j].Table
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }
