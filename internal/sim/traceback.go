@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/sfprobe/sfprobe/internal/lambdahttp"
 )
@@ -91,27 +90,4 @@ func errorPayload(exc *exception) []byte {
 		StackTrace []string `json:"stackTrace"`
 	}{exc.Message, exc.Type, lambdahttp.RequestID(), trace})
 	return b
-}
-
-// prepareURL is the URL check of requests' PreparedRequest.prepare_url
-// and get_adapter (requests 2.34), for the URL sfInvokeAPI builds from
-// SF_HOST: '%s/services/data/%s/…' % (host, version).
-func prepareURL(u string) error {
-	lower := strings.ToLower(u)
-	if strings.Contains(u, ":") && !strings.HasPrefix(lower, "http") {
-		// Not an HTTP URL: requests leaves it as is, and no adapter takes it.
-		return raise("InvalidSchema", "No connection adapters were found for %s", pyRepr(u))
-	}
-	scheme, rest, found := strings.Cut(u, "://")
-	if !found || scheme == "" || strings.ContainsAny(scheme, "/?#") {
-		return raise("MissingSchema", "Invalid URL %s: No scheme supplied. Perhaps you meant https://%s?", pyRepr(u), u)
-	}
-	if s := strings.ToLower(scheme); s != "http" && s != "https" {
-		return raise("InvalidSchema", "No connection adapters were found for %s", pyRepr(u))
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	if host == "" {
-		return raise("InvalidURL", "Invalid URL %s: No host supplied", pyRepr(u))
-	}
-	return nil
 }
