@@ -5,72 +5,26 @@ import (
 	"errors"
 	"net"
 
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
 )
 
-// codeClasses maps AWS error codes that the SDK does not model as types
-// (access denied, throttling, credentials) to failure classes.
-var codeClasses = map[string]failure.Class{
-	"AccessDeniedException":       failure.Permission,
-	"AccessDenied":                failure.Permission,
-	"UnauthorizedOperation":       failure.Permission,
-	"UnrecognizedClientException": failure.Permission,
-	"InvalidClientTokenId":        failure.Permission,
-	"InvalidSignatureException":   failure.Permission,
-	"SignatureDoesNotMatch":       failure.Permission,
-	"ExpiredToken":                failure.Permission,
-	"ExpiredTokenException":       failure.Permission,
-	"ThrottlingException":         failure.Throttled,
-	"Throttling":                  failure.Throttled,
-	"TooManyRequestsException":    failure.Throttled,
-	"RequestLimitExceeded":        failure.Throttled,
-	"InternalFailure":             failure.Network,
-	"ServiceUnavailable":          failure.Network,
-}
-
 // classifyAWS returns the failure class of an error from an AWS API call
-// other than Invoke (see sfinvoke.ClassifyInvokeError for that one).
+// other than Invoke (see sfinvoke.ClassifyInvokeError for that one): the
+// error code's row in failure's AWS code table (the SDK's modeled error
+// types report their own code), a timeout, or a network failure.
 func classifyAWS(ctx context.Context, err error) failure.Class {
 	var (
-		lambdaNotFound *lambdatypes.ResourceNotFoundException
-		lambdaThrottle *lambdatypes.TooManyRequestsException
-		lambdaService  *lambdatypes.ServiceException
-		smNotFound     *smtypes.ResourceNotFoundException
-		smDecrypt      *smtypes.DecryptionFailure
-		smInvalid      *smtypes.InvalidRequestException
-		smInternal     *smtypes.InternalServiceError
-		kmsNotFound    *kmstypes.NotFoundException
-		kmsDisabled    *kmstypes.DisabledException
-		kmsState       *kmstypes.KMSInvalidStateException
-		kmsInternal    *kmstypes.KMSInternalException
-		kmsDependency  *kmstypes.DependencyTimeoutException
-		iamNoEntity    *iamtypes.NoSuchEntityException
-		iamService     *iamtypes.ServiceFailureException
-		netErr         net.Error
-		apiErr         smithy.APIError
+		netErr net.Error
+		apiErr smithy.APIError
 	)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), ctx.Err() == context.DeadlineExceeded, errors.As(err, &kmsDependency):
+	case errors.Is(err, context.DeadlineExceeded), ctx.Err() == context.DeadlineExceeded:
 		return failure.Timeout
-	case errors.As(err, &lambdaNotFound), errors.As(err, &smNotFound), errors.As(err, &kmsNotFound), errors.As(err, &iamNoEntity):
-		return failure.NotFound
-	case errors.As(err, &smDecrypt):
-		return failure.Permission
-	case errors.As(err, &smInvalid), errors.As(err, &kmsDisabled), errors.As(err, &kmsState):
-		return failure.Config
-	case errors.As(err, &lambdaThrottle):
-		return failure.Throttled
-	case errors.As(err, &lambdaService), errors.As(err, &smInternal), errors.As(err, &kmsInternal), errors.As(err, &iamService):
-		return failure.Network
 	case errors.As(err, &apiErr):
-		if c, ok := codeClasses[apiErr.ErrorCode()]; ok {
+		if c, ok := failure.AWSCodeClass(apiErr.ErrorCode()); ok {
 			return c
 		}
 		return failure.Unknown

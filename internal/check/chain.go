@@ -266,6 +266,9 @@ func CaughtResult(name string, e *StepError) Result {
 	switch {
 	case e.Error == "States.Timeout":
 		class, msg = failure.Timeout, "the step timed out in the workflow"
+	case e.Error == "Sandbox.Timedout":
+		// The step's Lambda ran past its own timeout.
+		class = failure.Timeout
 	case e.Error == "Lambda.TooManyRequestsException":
 		class = failure.Throttled
 	case e.Error == failure.TransientErrorName:

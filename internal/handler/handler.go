@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/sfprobe/sfprobe/internal/check"
-	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 )
 
 // CheckConfigInput is the check-config function's event.

@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/sfprobe/sfprobe/internal/check"
-	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/metrics"
 	"github.com/sfprobe/sfprobe/internal/pause"
+	"github.com/sfprobe/sfprobe/internal/redact"
 )
 
 // PublishInput is the publish-metrics function's event. It has three

@@ -15,6 +15,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
+	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 )
 
 // chainClasses is every class a Salesforce chain check can fail with:
@@ -283,4 +284,31 @@ func TestRender(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// TestEveryCauseHasALine: each name the classifier knows (what
+// sfInvokeAPI raises: runtime errors, exception classes, OAuth and
+// Salesforce error codes) is named in the runbook section of its class,
+// and so is each AWS error code of failure's table, so on-call finds
+// the cause under the class the report shows.
+func TestEveryCauseHasALine(t *testing.T) {
+	for _, c := range sfinvoke.Causes() {
+		t.Run(c.Table+"/"+c.Name, func(t *testing.T) {
+			got, ok := Section(string(c.Class))
+			require.True(t, ok)
+			assert.Contains(t, got, "`"+c.Name, "the %s section does not name %s", c.Class, c.Name)
+		})
+	}
+	for _, c := range failure.AWSCodes() {
+		t.Run("aws/"+c.Code, func(t *testing.T) {
+			for _, class := range []failure.Class{c.Class, c.InFunction} {
+				if class == "" {
+					continue
+				}
+				got, ok := Section(string(class))
+				require.True(t, ok)
+				assert.Contains(t, got, "`"+c.Code+"`", "the %s section does not name %s", class, c.Code)
+			}
+		})
+	}
 }

@@ -32,6 +32,15 @@ type faultCase struct {
 	wantCleanup string
 }
 
+// chainClass is, for a fault an AWS check reports first, the class the
+// Salesforce chain's PhoneLookup fails with too: what sfInvokeAPI raised,
+// classified.
+var chainClass = map[string]failure.Class{
+	sandbox.FaultTargetMisconfigured: failure.Config, // URL_NOT_RESET
+	sandbox.FaultHostWithoutScheme:   failure.Config, // MissingSchema
+	sandbox.FaultSecretARNEmpty:      failure.Config, // ParamValidationError
+}
+
 var faultMatrix = []faultCase{
 	{"auth-expired", check.PhoneLookup, failure.Auth, check.CleanupNotNeeded},
 	{"api-limit", check.PhoneLookup, failure.APILimit, check.CleanupNotNeeded},
@@ -50,6 +59,8 @@ var faultMatrix = []faultCase{
 	{sandbox.FaultAccessDenied, check.SecretAccess, failure.Permission, check.CleanupNotNeeded},
 	{sandbox.FaultNoConnectPermission, check.ConnectAccess, failure.Permission, check.CleanupDeleted},
 	{sandbox.FaultTargetMisconfigured, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
+	{sandbox.FaultHostWithoutScheme, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
+	{sandbox.FaultSecretARNEmpty, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 }
 
 func TestFaultMatrixCoversEveryFault(t *testing.T) {
@@ -196,6 +207,14 @@ func assertFailure(t *testing.T, rep check.Report, tt faultCase) {
 	assert.Equal(t, tt.wantClass, first.ErrorClass, "%s: %s", first.Name, first.Message)
 	assert.NotEmpty(t, first.Remediation)
 	assert.Equal(t, tt.wantCleanup, rep.Cleanup.Status, "cleanup: %+v", rep.Cleanup)
+	if want, ok := chainClass[tt.fault]; ok {
+		for _, c := range rep.Checks {
+			if c.Name == check.PhoneLookup {
+				assert.Equal(t, check.Fail, c.Status, "%s: %s", c.Name, c.Message)
+				assert.Equal(t, want, c.ErrorClass, "%s: %s", c.Name, c.Message)
+			}
+		}
+	}
 	if check.IsChain(tt.wantCheck) {
 		seen := false
 		for _, c := range rep.Checks {

@@ -31,6 +31,8 @@ const (
 	FaultAccessDenied        = "access-denied"
 	FaultNoConnectPermission = "no-connect-permission"
 	FaultTargetMisconfigured = "target-misconfigured"
+	FaultHostWithoutScheme   = "host-without-scheme"
+	FaultSecretARNEmpty      = "secret-arn-empty"
 )
 
 var awsFaults = []Fault{
@@ -40,6 +42,8 @@ var awsFaults = []Fault{
 	{FaultAccessDenied, "Secrets Manager denies GetSecretValue (IAM or key policy)", check.SecretAccess, failure.Permission},
 	{FaultNoConnectPermission, "the function has no resource policy for connect.amazonaws.com", check.ConnectAccess, failure.Permission},
 	{FaultTargetMisconfigured, "SF_HOST is the login host instead of the org's My Domain (URL_NOT_RESET)", check.TargetConfig, failure.Config},
+	{FaultHostWithoutScheme, "SF_HOST is the My Domain without https:// (requests raises MissingSchema)", check.TargetConfig, failure.Config},
+	{FaultSecretARNEmpty, "SF_CREDENTIALS_SECRETS_MANAGER_ARN is empty, the template's default (botocore raises ParamValidationError)", check.TargetConfig, failure.Config},
 }
 
 // simFaultOutcome is what each simulator fault fails (issue table).

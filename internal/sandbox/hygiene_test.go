@@ -97,6 +97,7 @@ func TestSecretHygieneUnderRIE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
+	skipWithoutRIE(t)
 	a := sandboxtest.AWS(t)
 	checkHygiene(t, a, buildBootstraps(t), requiredHygieneRuns)
 }

@@ -230,6 +230,12 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	if fault[FaultTargetMisconfigured] {
 		env[check.EnvHost] = "https://login.salesforce.com"
 	}
+	if fault[FaultHostWithoutScheme] {
+		env[check.EnvHost] = strings.TrimPrefix(env[check.EnvHost], "https://")
+	}
+	if fault[FaultSecretARNEmpty] {
+		env[check.EnvSecretARN] = ""
+	}
 	fn, err := lc.CreateFunction(ctx, &awslambda.CreateFunctionInput{
 		FunctionName: aws.String(TargetFunctionName),
 		Runtime:      lambdatypes.RuntimePython312,

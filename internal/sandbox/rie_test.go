@@ -40,6 +40,17 @@ func buildBootstraps(tb testing.TB) string {
 	return dir
 }
 
+// skipWithoutRIE skips a test that needs aws-lambda-rie before it builds
+// or provisions anything, unless SFPROBE_REQUIRE_TOOLS asks to fail
+// instead. A test whose runs are subtests must call it first: a subtest's
+// skip does not skip its parent.
+func skipWithoutRIE(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("aws-lambda-rie"); err != nil {
+		requireRIE(tb, sandbox.ErrRIENotFound)
+	}
+}
+
 func requireRIE(tb testing.TB, err error) {
 	tb.Helper()
 	if errors.Is(err, sandbox.ErrRIENotFound) && os.Getenv("SFPROBE_REQUIRE_TOOLS") == "" {
@@ -56,6 +67,7 @@ func TestBinariesUnderRIE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
+	skipWithoutRIE(t)
 	a := sandboxtest.AWS(t)
 	bins := buildBootstraps(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -269,3 +269,133 @@ func TestClassifyInvokeError_expiredContext(t *testing.T) {
 	<-ctx.Done()
 	assert.Equal(t, failure.Timeout, sfinvoke.ClassifyInvokeError(ctx, errors.New("request canceled")))
 }
+
+// Python runtime stackTrace entries of sfInvokeAPI v5.26 (file, line and
+// function as in its source; the Lambda runtime's format).
+func frame(file string, line int, fn, src string) string {
+	return fmt.Sprintf("  File \"/var/task/%s\", line %d, in %s\n    %s\n", file, line, fn, src)
+}
+
+var (
+	loadCredentialsTrace = []string{
+		frame("sfInvokeAPI.py", 47, "lambda_handler", "sf = Salesforce()"),
+		frame("salesforce.py", 44, "__init__", "self.__load_credentials()"),
+		frame("salesforce.py", 64, "__load_credentials", `self.secrets = json.loads(self.secrets_manager_client.get_secret_value(SecretId=self.sf_credentials_secrets_manager_arn)["SecretString"])`),
+		"  File \"/var/lang/lib/python3.12/json/__init__.py\", line 346, in loads\n    return _default_decoder.decode(s)\n",
+		"  File \"/var/lang/lib/python3.12/json/decoder.py\", line 355, in raw_decode\n    raise JSONDecodeError(\"Expecting value\", s, err.value) from None\n",
+	}
+	phoneLookupTrace = []string{
+		frame("sfInvokeAPI.py", 85, "lambda_handler", "return phoneLookup(sf, **params)"),
+		frame("sfInvokeAPI.py", 137, "phoneLookup", "records = sf.parameterizedSearch(data=data)"),
+		frame("salesforce.py", 116, "parameterizedSearch", `resp = self.makeRequest(self.request.post, **{"url": url, "data": data})`),
+		frame("salesforce.py", 201, "makeRequest", "return requestMethod(**kwargs, headers=self.headers)"),
+		frame("salesforce.py", 233, "post", "return __check_resp__(r)"),
+		frame("salesforce.py", 271, "__check_resp__", "raise Exception(msg)"),
+	}
+	updateTrace = []string{
+		frame("sfInvokeAPI.py", 85, "lambda_handler", "return update(sf, **params)"),
+		frame("sfInvokeAPI.py", 125, "update", "return {'Status':sf.update(sobject=sf_object, sobj_id=sf_id, data=data)}"),
+		frame("salesforce.py", 126, "update", `resp = self.makeRequest(self.request.patch, **{"url": url, "data": data})`),
+		frame("salesforce.py", 201, "makeRequest", "return requestMethod(**kwargs, headers=self.headers)"),
+		frame("salesforce.py", 245, "patch", "return __check_resp__(r)"),
+		frame("salesforce.py", 271, "__check_resp__", "raise Exception(msg)"),
+	}
+	salesforceResponseTrace = []string{
+		frame("sfInvokeAPI.py", 137, "phoneLookup", "records = sf.parameterizedSearch(data=data)"),
+		frame("salesforce.py", 116, "parameterizedSearch", `resp = self.makeRequest(self.request.post, **{"url": url, "data": data})`),
+		frame("salesforce.py", 233, "post", "return __check_resp__(r)"),
+		frame("salesforce.py", 259, "__check_resp__", "data = resp.json()"),
+		"  File \"/opt/python/requests/models.py\", line 978, in json\n    raise RequestsJSONDecodeError(e.msg, e.doc, e.pos)\n",
+	}
+)
+
+// TestClassifyFunctionError_realCauses: what the real function raises
+// beyond the contract's table, checked against salesforce.py, botocore
+// 1.43 and requests 2.34 (messages as str() gives them).
+func TestClassifyFunctionError_realCauses(t *testing.T) {
+	const notFound = "NOT_FOUND: The requested resource does not exist"
+	tests := []struct {
+		name      string
+		giveType  string
+		giveMsg   string
+		giveTrace []string
+		want      failure.Class
+	}{
+		// Secrets Manager's modeled exceptions, by their own names.
+		{"secret marked for deletion", "InvalidRequestException",
+			"An error occurred (InvalidRequestException) when calling the GetSecretValue operation: You can't perform this operation on the secret because it was marked for deletion.", nil, failure.Config},
+		{"malformed secret id", "InvalidParameterException",
+			"An error occurred (InvalidParameterException) when calling the GetSecretValue operation: Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!", nil, failure.Config},
+		{"Secrets Manager internal error", "InternalServiceError",
+			"An error occurred (InternalServiceError) when calling the GetSecretValue operation (reached max retries: 4): Service Unavailable", nil, failure.Network},
+		{"PutSecretValue cannot encrypt", "EncryptionFailure",
+			"An error occurred (EncryptionFailure) when calling the PutSecretValue operation: Access to KMS is not allowed", nil, failure.Permission},
+		{"ClientError ThrottlingException", "ClientError",
+			"An error occurred (ThrottlingException) when calling the GetSecretValue operation (reached max retries: 4): Rate exceeded", nil, failure.Throttled},
+		// botocore, client side.
+		{"empty secret ARN", "ParamValidationError",
+			"Parameter validation failed:\nInvalid length for parameter SecretId, value: 0, valid min length: 1", nil, failure.Config},
+		{"Secrets Manager connect timeout", "ConnectTimeoutError",
+			`Connect timeout on endpoint URL: "https://secretsmanager.us-east-1.amazonaws.com/"`, nil, failure.Timeout},
+		{"Secrets Manager read timeout", "ReadTimeoutError",
+			`Read timeout on endpoint URL: "https://secretsmanager.us-east-1.amazonaws.com/"`, nil, failure.Timeout},
+		// requests: SF_HOST.
+		{"SF_HOST empty", "MissingSchema",
+			"Invalid URL '/services/data/v42.0/parameterizedSearch': No scheme supplied. Perhaps you meant https:///services/data/v42.0/parameterizedSearch?", nil, failure.Config},
+		{"SF_HOST without a scheme", "MissingSchema",
+			"Invalid URL 'x.my.salesforce.com/services/data/v42.0/parameterizedSearch': No scheme supplied. Perhaps you meant https://x.my.salesforce.com/services/data/v42.0/parameterizedSearch?", nil, failure.Config},
+		{"SF_HOST host:port", "InvalidSchema",
+			"No connection adapters were found for 'x.my.salesforce.com:443/services/data/v42.0/parameterizedSearch'", nil, failure.Config},
+		{"SF_HOST without a host", "InvalidURL",
+			"Invalid URL 'https:///services/data/v42.0/parameterizedSearch': No host supplied", nil, failure.Config},
+		// requests: the connection.
+		{"TLS failure", "SSLError", "HTTPSConnectionPool(host='x.my.salesforce.com', port=443): Max retries exceeded with url: /services/data/v42.0/parameterizedSearch (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')))", nil, failure.Network},
+		{"proxy failure", "ProxyError", "HTTPSConnectionPool(host='x.my.salesforce.com', port=443): Max retries exceeded with url: /services/data/v42.0/query (Caused by ProxyError('Unable to connect to proxy'))", nil, failure.Network},
+		{"truncated body", "ChunkedEncodingError", "('Connection broken: IncompleteRead(0 bytes read, 2 more expected)', IncompleteRead(0 bytes read, 2 more expected))", nil, failure.Network},
+		// json: the secret is not JSON, or Salesforce answered HTML.
+		{"secret not JSON", "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", loadCredentialsTrace, failure.Config},
+		{"Salesforce answered HTML", "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", salesforceResponseTrace, failure.UnexpectedResponse},
+		{"not JSON, no stack trace", "JSONDecodeError", "Expecting value: line 1 column 1 (char 0)", nil, failure.UnexpectedResponse},
+		{"secret a JSON list", "TypeError", "list indices must be integers or slices, not str", loadCredentialsTrace, failure.Config},
+		{"secret a JSON string", "TypeError", "string indices must be integers, not 'str'", loadCredentialsTrace, failure.Config},
+		// Salesforce error codes.
+		{"UNKNOWN_EXCEPTION", "Exception", "UNKNOWN_EXCEPTION: An unexpected error occurred. Please include this ErrorId if you contact support: 1234-5678 (-1)", nil, failure.Network},
+		{"SERVER_UNAVAILABLE", "Exception", "SERVER_UNAVAILABLE: Server unavailable", nil, failure.Network},
+		{"API_CURRENTLY_DISABLED", "Exception", "API_CURRENTLY_DISABLED: API is disabled for this User", nil, failure.Permission},
+		{"INVALID_FIELD_FOR_INSERT_UPDATE", "Exception", "INVALID_FIELD_FOR_INSERT_UPDATE: Unable to create/update fields: Origin. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", nil, failure.Permission},
+		{"INSUFFICIENT_ACCESS_OR_READONLY", "Exception", "INSUFFICIENT_ACCESS_OR_READONLY: insufficient access rights on object id", nil, failure.Permission},
+		{"INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "Exception", "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY: insufficient access rights on cross-reference id: 0031r000026MVPI", nil, failure.Permission},
+		{"CANNOT_EXECUTE_FLOW_TRIGGER", "Exception", "CANNOT_EXECUTE_FLOW_TRIGGER: We can't save this record because the “Case after save” process failed.", nil, failure.Data},
+		{"ENTITY_IS_LOCKED", "Exception", "ENTITY_IS_LOCKED: the entity is locked for editing", nil, failure.Data},
+		{"DUPLICATES_DETECTED", "Exception", "DUPLICATES_DETECTED: Use one of these records?", nil, failure.Data},
+		{"MALFORMED_ID", "Exception", "MALFORMED_ID: Case ID: id value of incorrect type: 5001r00000", nil, failure.Data},
+		{"INVALID_SEARCH", "Exception", "INVALID_SEARCH: search term must be longer than one character: 1", nil, failure.Data},
+		{"JSON_PARSER_ERROR", "Exception", "JSON_PARSER_ERROR: Unexpected character ('x' (code 120)): was expecting double-quote to start field name at [line:1, column:3]", nil, failure.Data},
+		{"INVALID_QUERY_FILTER_OPERATOR", "Exception", "INVALID_QUERY_FILTER_OPERATOR: invalid ID field: x", nil, failure.Data},
+		{"INVALID_OPERATION_WITH_EXPIRED_PASSWORD", "Exception", "INVALID_OPERATION_WITH_EXPIRED_PASSWORD: The users password has expired, you must call SetPassword before attempting any other API operations", nil, failure.Auth},
+		// NOT_FOUND: a wrong SF_VERSION where no record is named.
+		{"NOT_FOUND from phoneLookup (wrong SF_VERSION)", "Exception", notFound, phoneLookupTrace, failure.Config},
+		{"NOT_FOUND from update (the record is gone)", "Exception", notFound, updateTrace, failure.NotFound},
+		{"NOT_FOUND without a stack trace", "Exception", notFound, nil, failure.NotFound},
+		// The runtime.
+		{"Runtime.ExitError (killed)", "Runtime.ExitError", "RequestId: 6f2d Error: Runtime exited with error: signal: killed", nil, failure.Config},
+		{"Runtime.UnmarshalError", "Runtime.UnmarshalError", "Unable to unmarshal input: Expecting value: line 1 column 1 (char 0)", nil, failure.Config},
+		{"Runtime.MarshalError", "Runtime.MarshalError", "Unable to marshal response: Object of type bytes is not JSON serializable", nil, failure.UnexpectedResponse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := sfinvoke.ClassifyFunctionError(&sfinvoke.FunctionError{Type: tt.giveType, Message: tt.giveMsg, StackTrace: tt.giveTrace})
+			assert.Equal(t, tt.want, got, "%s: %s", tt.giveType, tt.giveMsg)
+		})
+	}
+}
+
+// TestFunctionError_decodesStackTrace: the runtime's payload field.
+func TestFunctionError_decodesStackTrace(t *testing.T) {
+	var fe sfinvoke.FunctionError
+	payload, err := json.Marshal(map[string]any{"errorType": "JSONDecodeError", "errorMessage": "Expecting value: line 1 column 1 (char 0)", "stackTrace": loadCredentialsTrace})
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(payload, &fe))
+	assert.Equal(t, loadCredentialsTrace, fe.StackTrace)
+	assert.Equal(t, failure.Config, sfinvoke.ClassifyFunctionError(&fe))
+}

@@ -298,21 +298,23 @@ func functionError(out *lambda.InvokeOutput) *FunctionError {
 	if fe != nil {
 		fe.Type = redact.Text(fe.Type)
 		fe.Message = redact.Text(fe.Message)
+		fe.StackTrace = redact.Texts(fe.StackTrace)
 	}
 	return fe
 }
 
 func rawFunctionError(out *lambda.InvokeOutput) *FunctionError {
 	var fe struct {
-		Type    *string `json:"errorType"`
-		Message *string `json:"errorMessage"`
+		Type       *string  `json:"errorType"`
+		Message    *string  `json:"errorMessage"`
+		StackTrace []string `json:"stackTrace"`
 	}
 	_ = json.Unmarshal(out.Payload, &fe)
 	hasHeader := out.FunctionError != nil && *out.FunctionError != ""
 	if !hasHeader && fe.Message == nil {
 		return nil
 	}
-	res := &FunctionError{Type: aws.ToString(fe.Type), Message: aws.ToString(fe.Message)}
+	res := &FunctionError{Type: aws.ToString(fe.Type), Message: aws.ToString(fe.Message), StackTrace: fe.StackTrace}
 	if res.Type == "" && res.Message == "" {
 		res.Message = snippet(out.Payload)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,11 +167,47 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// typeOnly are errorTypes whose class sfInvokeAPI's message cannot change
+// (a test's own list: the classifier's tables must agree with it).
+var typeOnly = map[string]failure.Class{
+	"KeyError":                  failure.Config,
+	"TypeError":                 failure.Config,
+	"ValueError":                failure.Data,
+	"NumberParseException":      failure.Config,
+	"InvalidAuthTokenException": failure.Auth,
+	"ParamValidationError":      failure.Config,
+	"MissingSchema":             failure.Config,
+	"InvalidSchema":             failure.Config,
+	"InvalidURL":                failure.Config,
+	"SSLError":                  failure.Network,
+	"ProxyError":                failure.Network,
+	"ChunkedEncodingError":      failure.Network,
+	"ConnectionError":           failure.Network,
+	"ConnectTimeoutError":       failure.Timeout,
+	"ReadTimeoutError":          failure.Timeout,
+	"Runtime.ImportModuleError": failure.Packaging,
+	"Runtime.OutOfMemory":       failure.Config,
+	"Runtime.ExitError":         failure.Config,
+	"Runtime.UnmarshalError":    failure.Config,
+	"Sandbox.Timedout":          failure.Timeout,
+	"ResourceNotFoundException": failure.Config,
+	"InvalidRequestException":   failure.Config,
+	"DecryptionFailure":         failure.Permission,
+	"InternalServiceError":      failure.Network,
+}
+
 // FuzzClassifyFunctionError: any errorType and errorMessage get a class
-// that failure.Lookup knows, the same one every time.
+// that failure.Lookup knows, the same one every time; noise after a known
+// error's message keeps its class (the codes and prefixes decide, not the
+// rest of the text), and an errorType whose class is its own keeps it
+// whatever message comes with it. Noise that itself reads as a Lambda
+// timeout ("Task timed out after N seconds") is a timeout.
 func FuzzClassifyFunctionError(f *testing.F) {
+	type seed struct{ errorType, errorMessage string }
+	var known []seed
 	for _, e := range seedErrors(f) {
-		f.Add(e.Type, e.Message)
+		f.Add(e.Type, e.Message, "", "")
+		known = append(known, seed{e.Type, e.Message})
 	}
 	for _, v := range seedVectors(f) {
 		if v.FunctionError == nil {
@@ -180,13 +217,17 @@ func FuzzClassifyFunctionError(f *testing.F) {
 		if err := json.Unmarshal(v.Payload, &fe); err != nil {
 			f.Fatalf("vector %s: %v", v.Name, err)
 		}
-		f.Add(fe.Type, fe.Message)
+		f.Add(fe.Type, fe.Message, "", "")
+		known = append(known, seed{fe.Type, fe.Message})
 	}
-	f.Add("", "")
-	f.Add("Runtime.", "")
-	f.Add("ClientError", "An error occurred () when")
-	f.Add("Unhandled", "Task timed out after . seconds")
-	f.Fuzz(func(t *testing.T, errorType, errorMessage string) {
+	f.Add("", "", "", "")
+	f.Add("Runtime.", "", "x", "")
+	f.Add("ClientError", "An error occurred () when", "", " (reached max retries: 4)")
+	f.Add("Unhandled", "Task timed out after . seconds", "", "")
+	f.Add("Exception", "x", "NOT_FOUND: ", " x")
+	f.Add("KeyError", "'Password'", "REQUEST_LIMIT_EXCEEDED: ", "")
+	timedOut := regexp.MustCompile(`Task timed out after [0-9.]+ seconds`)
+	f.Fuzz(func(t *testing.T, errorType, errorMessage, prefix, suffix string) {
 		fe := &sfinvoke.FunctionError{Type: errorType, Message: errorMessage}
 		got := sfinvoke.ClassifyFunctionError(fe)
 		if _, ok := failure.Lookup(got); !ok {
@@ -194,6 +235,28 @@ func FuzzClassifyFunctionError(f *testing.F) {
 		}
 		if again := sfinvoke.ClassifyFunctionError(fe); again != got {
 			t.Fatalf("ClassifyFunctionError(%q, %q): %q, then %q", errorType, errorMessage, got, again)
+		}
+		for _, k := range known {
+			want := sfinvoke.ClassifyFunctionError(&sfinvoke.FunctionError{Type: k.errorType, Message: k.errorMessage})
+			msg := k.errorMessage + suffix
+			if timedOut.MatchString(msg) {
+				want = failure.Timeout
+			}
+			if want == failure.Unknown {
+				continue
+			}
+			if got := sfinvoke.ClassifyFunctionError(&sfinvoke.FunctionError{Type: k.errorType, Message: msg}); got != want {
+				t.Fatalf("%s %q is %q, with %q after it %q", k.errorType, k.errorMessage, want, suffix, got)
+			}
+		}
+		for typ, want := range typeOnly {
+			msg := prefix + errorMessage + suffix
+			if timedOut.MatchString(msg) {
+				want = failure.Timeout
+			}
+			if got := sfinvoke.ClassifyFunctionError(&sfinvoke.FunctionError{Type: typ, Message: msg}); got != want {
+				t.Fatalf("%s is %q, yet %q with the message %q", typ, want, got, msg)
+			}
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 type sfClient struct {
 	f         *Function
 	fs        faultSet
+	op        string // the operation being run, for tracebacks
 	arn       string
 	secret    *dict
 	authToken any
@@ -50,19 +51,19 @@ func (f *Function) newClient(ctx context.Context, fs faultSet) (*sfClient, error
 	c := &sfClient{f: f, fs: fs}
 	var err error
 	if c.arn, err = f.getArg("SF_CREDENTIALS_SECRETS_MANAGER_ARN"); err != nil {
-		return nil, err
+		return nil, withTrace(err, initFrames)
 	}
 	if err := c.loadCredentials(ctx); err != nil {
-		return nil, err
+		return nil, withTrace(err, loadCredentialsFrames)
 	}
 	if c.version, err = f.getArg("SF_VERSION"); err != nil {
-		return nil, err
+		return nil, withTrace(err, initFrames)
 	}
 	if c.host, err = f.getArg("SF_HOST"); err != nil {
-		return nil, err
+		return nil, withTrace(err, initFrames)
 	}
 	if c.username, err = f.getArg("SF_USERNAME"); err != nil {
-		return nil, err
+		return nil, withTrace(err, initFrames)
 	}
 	c.loginHost = c.host
 	c.authData = url.Values{
@@ -74,7 +75,7 @@ func (f *Function) newClient(ctx context.Context, fs faultSet) (*sfClient, error
 	}
 	production, err := f.getArg("SF_PRODUCTION")
 	if err != nil {
-		return nil, err
+		return nil, withTrace(err, initFrames)
 	}
 	if strings.ToLower(production) == "true" {
 		c.loginHost = "https://login.salesforce.com"
@@ -82,9 +83,16 @@ func (f *Function) newClient(ctx context.Context, fs faultSet) (*sfClient, error
 	return c, nil
 }
 
-// loadCredentials reads the secret: Password, AccessToken, ConsumerKey and
-// ConsumerSecret are required, AuthToken is optional.
+// loadCredentials is __load_credentials: json.loads of the SecretString,
+// then Password, AccessToken, ConsumerKey and ConsumerSecret are required,
+// AuthToken is optional. A secret that is not JSON raises JSONDecodeError;
+// JSON that is not an object raises the TypeError of subscripting it
+// ("list indices must be integers or slices, not str" for a list).
 func (c *sfClient) loadCredentials(ctx context.Context) error {
+	if c.arn == "" {
+		// botocore validates the request before sending it.
+		return raise("ParamValidationError", "Parameter validation failed:\nInvalid length for parameter SecretId, value: 0, valid min length: 1")
+	}
 	out, err := c.f.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(c.arn)})
 	if err != nil {
 		return botoError(ctx, "GetSecretValue", err)
@@ -93,16 +101,15 @@ func (c *sfClient) loadCredentials(ctx context.Context) error {
 		return keyError("SecretString")
 	}
 	v, err := decodeJSON([]byte(*out.SecretString))
-	secret, ok := v.(*dict)
-	if err != nil || !ok {
-		// Not a JSON object: reported as the first required key.
-		return keyError("Password")
+	if err != nil {
+		return raise("JSONDecodeError", "%s", err.Error())
 	}
 	for _, k := range []string{"Password", "AccessToken"} {
-		if !secret.has(k) {
-			return keyError(k)
+		if _, err := subscript(v, k); err != nil {
+			return err
 		}
 	}
+	secret := v.(*dict)
 	if c.password, err = concat(secret.vals["Password"], secret.vals["AccessToken"]); err != nil {
 		return err
 	}
@@ -164,7 +171,17 @@ func (c *sfClient) dataPath(resource string) string {
 
 // makeRequest sends a REST request with the cached token; on HTTP 401 it
 // fetches a new token, stores it in the secret and retries once.
-func (c *sfClient) makeRequest(ctx context.Context, method, resource string, params url.Values, body []byte) (sfResponse, error) {
+// sfMethod names the salesforce.py method making the request (for the
+// traceback of its errors).
+func (c *sfClient) makeRequest(ctx context.Context, sfMethod, method, resource string, params url.Values, body []byte) (sfResponse, error) {
+	resp, err := c.makeRequestOnce(ctx, method, resource, params, body)
+	return resp, withTrace(err, requestFrames(c.op, sfMethod, verbs[method]))
+}
+
+// verbs are the Request methods (and requests functions) by HTTP method.
+var verbs = map[string]string{http.MethodGet: "get", http.MethodPost: "post", http.MethodPatch: "patch", http.MethodDelete: "delete"}
+
+func (c *sfClient) makeRequestOnce(ctx context.Context, method, resource string, params url.Values, body []byte) (sfResponse, error) {
 	path := c.dataPath(resource)
 	resp, err := c.send(ctx, method, c.host, path, params, pyStr(c.authToken), body)
 	if !errors.Is(err, errInvalidAuthToken) {
@@ -222,7 +239,7 @@ func (c *sfClient) tokenHostUnreachable() error {
 		Message: "HTTPSConnectionPool(host='" + host + "', port=443): Max retries exceeded with url: " + tokenPath + "?" + q.String() +
 			" (Caused by NameResolutionError(\"<urllib3.connection.HTTPSConnection object at 0x7f3a2c1b2d50>: Failed to resolve '" + host +
 			"' ([Errno -2] Name or service not known)\"))",
-		StackTrace: []string{
+		trace: []string{
 			"  File \"/var/task/salesforce.py\", line 206, in makeRequest\n    resp = self.request.post(url=self.login_host+\"/services/oauth2/token\", params=self.auth_data, headers=headers, hideData=True)\n",
 			"  File \"/opt/python/requests/adapters.py\", line 700, in send\n    raise ConnectionError(e, request=request)\n",
 		},
@@ -232,6 +249,9 @@ func (c *sfClient) tokenHostUnreachable() error {
 // send is one requests call plus __check_resp__.
 func (c *sfClient) send(ctx context.Context, method, host, path string, params url.Values, bearer string, body []byte) (sfResponse, error) {
 	if err := ctx.Err(); err != nil {
+		return sfResponse{}, err
+	}
+	if err := prepareURL(host + path); err != nil {
 		return sfResponse{}, err
 	}
 	resp := c.f.roundTrip(sfRequest{method: method, host: host, path: path, query: params, bearer: bearer, body: body}, c.fs)
@@ -338,7 +358,7 @@ func records(data any, key string, strip bool) ([]any, error) {
 
 // query is Salesforce.query: GET query?q=… (first page only).
 func (c *sfClient) query(ctx context.Context, q string) ([]any, error) {
-	resp, err := c.makeRequest(ctx, http.MethodGet, "query", url.Values{"q": {q}}, nil)
+	resp, err := c.makeRequest(ctx, "query", http.MethodGet, "query", url.Values{"q": {q}}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +371,7 @@ func (c *sfClient) query(ctx context.Context, q string) ([]any, error) {
 
 // search is Salesforce.search: GET search?q=… (attributes kept).
 func (c *sfClient) search(ctx context.Context, q string) ([]any, error) {
-	resp, err := c.makeRequest(ctx, http.MethodGet, "search", url.Values{"q": {q}}, nil)
+	resp, err := c.makeRequest(ctx, "search", http.MethodGet, "search", url.Values{"q": {q}}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +384,7 @@ func (c *sfClient) search(ctx context.Context, q string) ([]any, error) {
 
 // parameterizedSearch is Salesforce.parameterizedSearch.
 func (c *sfClient) parameterizedSearch(ctx context.Context, data *dict) ([]any, error) {
-	resp, err := c.makeRequest(ctx, http.MethodPost, "parameterizedSearch", nil, pyDumps(data))
+	resp, err := c.makeRequest(ctx, "parameterizedSearch", http.MethodPost, "parameterizedSearch", nil, pyDumps(data))
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +405,7 @@ func idOf(resp sfResponse) (any, error) {
 }
 
 func (c *sfClient) create(ctx context.Context, sobject string, data *dict) (any, error) {
-	resp, err := c.makeRequest(ctx, http.MethodPost, "sobjects/"+sobject, nil, pyDumps(data))
+	resp, err := c.makeRequest(ctx, "create", http.MethodPost, "sobjects/"+sobject, nil, pyDumps(data))
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +413,7 @@ func (c *sfClient) create(ctx context.Context, sobject string, data *dict) (any,
 }
 
 func (c *sfClient) update(ctx context.Context, sobject, id string, data *dict) (int, error) {
-	resp, err := c.makeRequest(ctx, http.MethodPatch, "sobjects/"+sobject+"/"+id, nil, pyDumps(data))
+	resp, err := c.makeRequest(ctx, "update", http.MethodPatch, "sobjects/"+sobject+"/"+id, nil, pyDumps(data))
 	if err != nil {
 		return 0, err
 	}
@@ -401,12 +421,12 @@ func (c *sfClient) update(ctx context.Context, sobject, id string, data *dict) (
 }
 
 func (c *sfClient) delete(ctx context.Context, sobject, id string) error {
-	_, err := c.makeRequest(ctx, http.MethodDelete, "sobjects/"+sobject+"/"+id, nil, nil)
+	_, err := c.makeRequest(ctx, "delete", http.MethodDelete, "sobjects/"+sobject+"/"+id, nil, nil)
 	return err
 }
 
-func (c *sfClient) post(ctx context.Context, resource string, data *dict) (any, error) {
-	resp, err := c.makeRequest(ctx, http.MethodPost, resource, nil, pyDumps(data))
+func (c *sfClient) post(ctx context.Context, sfMethod, resource string, data *dict) (any, error) {
+	resp, err := c.makeRequest(ctx, sfMethod, http.MethodPost, resource, nil, pyDumps(data))
 	if err != nil {
 		return nil, err
 	}

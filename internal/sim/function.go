@@ -206,7 +206,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (lambdahttp.Respo
 	var exc *exception
 	switch {
 	case errors.As(err, &exc):
-		return lambdahttp.Response{FunctionError: "Unhandled", Payload: lambdahttp.ErrorPayloadWithTrace(exc.Type, exc.Message, exc.StackTrace)}, nil
+		return lambdahttp.Response{FunctionError: "Unhandled", Payload: errorPayload(exc)}, nil
 	case err != nil:
 		return lambdahttp.Response{FunctionError: "Unhandled", Payload: lambdahttp.ErrorPayload("Exception", err.Error())}, nil
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ var signatures = map[string]signature{
 // dispatch is lambda_handler's if/elif chain.
 func (c *sfClient) dispatch(ctx context.Context, op string, params *dict) (any, error) {
 	if op == "phoneLookup" {
+		c.op = op
 		phone, err := subscript(params, "sf_phone")
 		if err != nil {
 			return nil, err
@@ -42,6 +44,7 @@ func (c *sfClient) dispatch(ctx context.Context, op string, params *dict) (any, 
 		}
 		return c.phoneLookup(ctx, phone, fields)
 	}
+	c.op = op
 	sig, ok := signatures[op]
 	if !ok {
 		return nil, raise("Exception", "sf_operation unknown")
@@ -311,7 +314,7 @@ func (c *sfClient) chatterPost(ctx context.Context, args map[string]any, kw *dic
 	if mention, ok := kw.get("sf_mention"); ok && mention != nil && mention != "" {
 		segments = append(segments, newDict("type", "Mention", "id", mention))
 	}
-	id, err := c.post(ctx, "chatter/feed-elements", newDict(
+	id, err := c.post(ctx, "createChatterPost", "chatter/feed-elements", newDict(
 		"body", newDict("messageSegments", segments),
 		"feedElementType", args["sf_feedElementType"],
 		"subjectId", args["sf_subjectId"],
@@ -328,7 +331,7 @@ func (c *sfClient) chatterComment(ctx context.Context, args map[string]any, kw *
 		return nil, err
 	}
 	resource := "chatter/feed-elements/" + pyStr(args["sf_feedElementId"]) + "/capabilities/comments/items"
-	id, err := c.post(ctx, resource, newDict("body", newDict("messageSegments", []any{
+	id, err := c.post(ctx, "createChatterComment", resource, newDict("body", newDict("messageSegments", []any{
 		newDict("type", args["sf_commentType"], "text", msg),
 	})))
 	if err != nil {
@@ -350,7 +353,11 @@ func textReplace(s any, words *dict) (any, error) {
 		if !has {
 			return s, nil
 		}
-		str := s.(string)
+		str, ok := s.(string)
+		if !ok {
+			// "{{" is an item of a list or a key of a dict: str.find.
+			return nil, noAttribute(s, "find")
+		}
 		start := strings.Index(str, "{{")
 		end := strings.Index(str, "}}")
 		if end < 0 || start > end {
@@ -440,7 +447,9 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// flatten is flatten_json: nested keys joined with sep, list items by index.
+// flatten is flatten_json: nested keys joined with sep. A list's items are
+// flattened under the list's own name, without an index, so the last
+// item's values win (upstream's loop counter is never used).
 func flatten(v any, sep string) *dict {
 	out := newDict()
 	var walk func(v any, name string)
@@ -451,8 +460,8 @@ func flatten(v any, sep string) *dict {
 				walk(x.vals[k], name+k+sep)
 			}
 		case []any:
-			for i, e := range x {
-				walk(e, name+strconv.Itoa(i)+sep)
+			for _, e := range x {
+				walk(e, name)
 			}
 		default:
 			if name != "" {
@@ -466,13 +475,79 @@ func flatten(v any, sep string) *dict {
 }
 
 // flattenRecords is the multi-record result: each record flattened with
-// ".", then {"sf_records": […], "sf_count": n} flattened with "_".
+// "." and keyed by str(records.index(record)), the index of the first
+// record equal to it (equal records share one key: the last one's values,
+// at the first one's place), then {"sf_records": {…}, "sf_count": n}
+// flattened with "_".
 func flattenRecords(recs []any) *dict {
-	flat := make([]any, len(recs))
-	for i, r := range recs {
-		flat[i] = flatten(r, ".")
+	byIndex := newDict()
+	for _, r := range recs {
+		i := 0
+		for !pyEqual(recs[i], r) {
+			i++
+		}
+		byIndex.set(strconv.Itoa(i), flatten(r, "."))
 	}
-	return flatten(newDict("sf_records", flat, "sf_count", len(recs)), "_")
+	return flatten(newDict("sf_records", byIndex, "sf_count", len(recs)), "_")
+}
+
+// pyEqual is Python's == on decoded JSON values: dicts by their items in
+// any order, lists item by item, numbers and booleans by value.
+func pyEqual(a, b any) bool {
+	if x, ok := pyNumber(a); ok {
+		y, ok := pyNumber(b)
+		return ok && x == y
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !pyEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case *dict:
+		y, ok := b.(*dict)
+		if !ok || x.size() != y.size() {
+			return false
+		}
+		for _, k := range x.keys {
+			yv, ok := y.get(k)
+			if !ok || !pyEqual(x.vals[k], yv) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// pyNumber is the numeric value of a number or a bool.
+func pyNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 // flattenOne is the *One result: the single record flattened plus sf_count,

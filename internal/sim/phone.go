@@ -49,6 +49,10 @@ func nationalNumber(s string) (string, error) {
 	if !found {
 		return fail(invalidCountryCode, "Country calling code supplied was not recognised.")
 	}
+	if p, ok := nationalPrefixes[full[:len(full)-len(national)]]; ok &&
+		strings.HasPrefix(national, p.prefix) && len(national)-len(p.prefix) == p.length {
+		national = national[len(p.prefix):]
+	}
 	switch {
 	case len(national) < 2:
 		return fail(tooShortNSN, "The string supplied is too short to be a phone number.")
@@ -61,6 +65,21 @@ func nationalNumber(s string) (string, error) {
 		return fail(tooLong, "The string supplied is too long to be a phone number.")
 	}
 	return strconv.FormatUint(n, 10), nil
+}
+
+// nationalPrefixes are the national (trunk) prefixes other than 0 that
+// phonenumbers strips after the country code, where what remains has the
+// region's national length: +1 1 415…, +7 8 912…, +52 1 55…. Leading zeros
+// need no entry (national_number is an int). This is a part of
+// libphonenumber's metadata only: the transformations of Argentina (+54)
+// and other regions are not modelled.
+var nationalPrefixes = map[string]struct {
+	prefix string
+	length int
+}{
+	"1":  {"1", 10},
+	"7":  {"8", 10},
+	"52": {"1", 10},
 }
 
 // extractPossibleNumber drops what precedes the first + or digit and the

@@ -13,9 +13,8 @@ import (
 type exception struct {
 	Type    string
 	Message string
-	// StackTrace is the traceback's frames, as the Python runtime reports
-	// them in stackTrace (source lines, never values).
-	StackTrace []string
+	// trace is the stackTrace the runtime reports (see traceback.go).
+	trace []string
 }
 
 func (e *exception) Error() string {

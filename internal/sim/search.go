@@ -63,8 +63,8 @@ func searchWords(term string) []string {
 }
 
 // termMatches reports whether every word matches one of r's searchable
-// fields in scope. A word of digits matches a phone field whose digits
-// contain it, so a national number finds "+44 1122 334455".
+// fields in scope. A word of digits matches a phone field as
+// phoneFieldMatches says.
 func termMatches(words []string, r *record, scope string) bool {
 	if len(words) == 0 {
 		return false
@@ -91,10 +91,8 @@ func wordMatches(word string, r *record, scope string) bool {
 			continue
 		}
 		if f.scope == scopePhone {
-			if phoneLike {
-				if d, _ := phoneDigits(v); strings.Contains(d, digits) {
-					return true
-				}
+			if phoneLike && phoneFieldMatches(v, digits) {
+				return true
 			}
 			continue
 		}
@@ -117,6 +115,36 @@ func inScope(fieldScope, scope string) bool {
 		return fieldScope == scopePhone
 	}
 	return true
+}
+
+// phoneFieldMatches reports whether a search word's digits find the phone
+// field value v. SOSL indexes a phone number by its digit groups (words are
+// delimited by spaces and punctuation) and by its digits without the
+// country code: the word must be one group or a run of adjacent groups
+// ("1122 334455" of "+44 1122 334455"), or the national number of an
+// international value ("1122334455" of "+441122334455"). Any other digit
+// substring ("12233") is no match. This is a model of Salesforce's phone
+// search, not its specification.
+func phoneFieldMatches(v, digits string) bool {
+	groups := strings.FieldsFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	for i := range groups {
+		run := ""
+		for _, g := range groups[i:] {
+			run += g
+			if run == digits {
+				return true
+			}
+			if len(run) >= len(digits) {
+				break
+			}
+		}
+	}
+	if strings.HasPrefix(strings.TrimSpace(v), "+") {
+		if n, err := nationalNumber(v); err == nil && n == digits {
+			return true
+		}
+	}
+	return false
 }
 
 // phoneDigits returns the digits of s and whether s is a phone number:

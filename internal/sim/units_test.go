@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -172,6 +173,37 @@ func TestFlatten(t *testing.T) {
 		string(pyDumps(flattenRecords(recs))))
 	assert.Equal(t, `{"sf_count": 0}`, string(pyDumps(flattenRecords(nil))))
 	assert.Equal(t, `{"sf_count": 2}`, string(pyDumps(flattenOne(recs))))
+}
+
+// TestFlattenAsUpstream: sfInvokeAPI keys records by records.index(record)
+// and flattens list items without an index (outputs of the real
+// flatten_json and the multi-record operations' loop).
+func TestFlattenAsUpstream(t *testing.T) {
+	num := func(s string) json.Number { return json.Number(s) }
+	tests := []struct {
+		name string
+		give []any
+		want string
+	}{
+		{"equal records share the first one's key",
+			[]any{newDict("Name", "A"), newDict("Name", "B"), newDict("Name", "A")},
+			`{"sf_records_0_Name": "A", "sf_records_1_Name": "B", "sf_count": 3}`},
+		{"list items have no index; empty lists and objects vanish",
+			[]any{newDict("Id", "1", "Tags", []any{"x", "y"}), newDict("Id", "2", "L", []any{newDict("a", num("1")), newDict("b", num("2"))}, "E", []any{}, "D", newDict())},
+			`{"sf_records_0_Id": "1", "sf_records_0_Tags": "y", "sf_records_1_Id": "2", "sf_records_1_L.a": 1, "sf_records_1_L.b": 2, "sf_count": 2}`},
+		{"1, 1.0 and true are equal",
+			[]any{newDict("N", num("1")), newDict("N", num("1.0")), newDict("N", true)},
+			`{"sf_records_0_N": true, "sf_count": 3}`},
+		{"key order does not make records different",
+			[]any{newDict("a", "x", "b", nil), newDict("b", nil, "a", "x")},
+			`{"sf_records_0_b": null, "sf_records_0_a": "x", "sf_count": 2}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, string(pyDumps(flattenRecords(tt.give))))
+		})
+	}
+	assert.Equal(t, `{"a.b": null, "c": 3}`, string(pyDumps(flatten(newDict("a", newDict("b", nil), "c", []any{num("1"), []any{num("2"), num("3")}}), "."))))
 }
 
 func TestIDs(t *testing.T) {
