@@ -96,7 +96,7 @@ func TestSecretHygieneCLI(t *testing.T) {
 	assert.NotEmpty(t, corpus.Sources("local", "metrics read back from CloudWatch"))
 	assert.NotEmpty(t, corpus.Sources("local --fault", "invalid_grant"))
 	assert.NotEmpty(t, corpus.Sources("local --fault login-host-unreachable", `"error_class": "network"`))
-	assert.NotEmpty(t, corpus.Sources("login-host-unreachable/run.json", "Failed to resolve 'login.salesforce.com'"),
+	assert.NotEmpty(t, corpus.Sources("login-host-unreachable/run.json", "could not reach its Salesforce token host"),
 		"the redacted message keeps the cause")
 	for _, src := range []string{"login-host-unreachable/", "local --fault login-host-unreachable"} {
 		for _, param := range []string{"password=", "client_secret=", "client_id=", "username="} {

@@ -59,7 +59,9 @@ var (
 	// name=value in a query string or form body; the value ends where a URL
 	// or a sentence would end it. (?i) because requests keeps the case the
 	// caller gave.
-	paramRE = regexp.MustCompile(`(?i)\b(` + strings.Join(credentialParams, "|") + `)(=|%3D)[^&\s"'<>\\]*`)
+	// The name starts a word, or follows an escaped "&" (\u0026 in JSON,
+	// %26 in a URL) that leaves no word boundary before it.
+	paramRE = regexp.MustCompile(`(?i)(\\u0026|%26|\b)(` + strings.Join(credentialParams, "|") + `)(=|%3D)[^&\s"'<>\\]*`)
 	// "key": "value" and 'key': 'value' (JSON, Python repr), also escaped
 	// inside a JSON string (\"key\": \"value\").
 	keyRE = regexp.MustCompile(`(?i)((?:\\?["'])(?:` + strings.Join(credentialKeys, "|") + `)(?:\\?["'])\s*[:=]\s*)(\\?["'])((?:[^"'\\]|\\[^"'])*)`)
@@ -185,7 +187,7 @@ func (r *Redactor) String(s string) string {
 		s = rep.Replace(s)
 	}
 	s = sessionRE.ReplaceAllString(s, Marker)
-	s = paramRE.ReplaceAllString(s, "${1}${2}"+Marker)
+	s = paramRE.ReplaceAllString(s, "${1}${2}${3}"+Marker)
 	s = keyRE.ReplaceAllString(s, "${1}${2}"+Marker)
 	s = authHeaderRE.ReplaceAllString(s, "${1}"+Marker)
 	s = bearerRE.ReplaceAllStringFunc(s, func(m string) string {

@@ -101,6 +101,8 @@ func TestRecognisedCredentials(t *testing.T) {
 	}{
 		{"query", "GET /x?a=1&access_token=abc.def&b=2", "GET /x?a=1&access_token=" + Marker + "&b=2"},
 		{"form body", "grant_type=refresh_token&refresh_token=5Aep861&client_id=abc", "grant_type=refresh_token&refresh_token=" + Marker + "&client_id=" + Marker},
+		{"json-escaped ampersand", `"url: /t?a=1\u0026password=hunter2hunter2\u0026client_id=abc (Caused"`, `"url: /t?a=1\u0026password=` + Marker + `\u0026client_id=` + Marker + ` (Caused"`},
+		{"url-escaped ampersand", "next=%2Fx%3Fa%3D1%26password%3Dhunter2", "next=%2Fx%3Fa%3D1%26password%3D" + Marker},
 		{"upper case", "PASSWORD=hunter2hunter2 done", "PASSWORD=" + Marker + " done"},
 		{"encoded equals", "password%3Dhunter2hunter2&x=1", "password%3D" + Marker + "&x=1"},
 		{"revoke", "POST /services/oauth2/revoke token=00Dxx", "POST /services/oauth2/revoke token=" + Marker},

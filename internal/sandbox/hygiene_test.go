@@ -243,7 +243,7 @@ func checkHygiene(t *testing.T, a *sandbox.AWS, binaries string, runs []hygieneR
 
 // credentialParam is a credential parameter of a URL or form body and its
 // value.
-var credentialParam = regexp.MustCompile(`(?i)\b(password|client_secret|client_id|username)=([^&\s"'\\]*)`)
+var credentialParam = regexp.MustCompile(`(?i)(?:\b|\\u0026)(password|client_secret|client_id|username)=([^&\s"'\\]*)`)
 
 // collect adds everything a run let out to c, under "<run>/<source>".
 func collect(ctx context.Context, t *testing.T, c *sandboxtest.Corpus, run string, sb *sandbox.Sandbox, out sfn.Outcome, since time.Time, logs string) {
