@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"fmt"
@@ -177,7 +177,7 @@ func checkAssets(c Config) error {
 	names := []string{}
 	for _, wf := range workflow.Functions {
 		if _, ok := FunctionTimeouts[wf.Name]; !ok {
-			return fmt.Errorf("function %s: no timeout configured in cdk/functions.go", wf.Name)
+			return fmt.Errorf("function %s: no timeout configured in cdk/monitor/functions.go", wf.Name)
 		}
 		names = append(names, wf.Name)
 	}

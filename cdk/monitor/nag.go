@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"strings"
@@ -18,7 +18,7 @@ func regexAppliesTo(re string) cdknag.RegexAppliesTo {
 
 // addNagSuppressions suppresses the AwsSolutions findings sfprobe accepts,
 // each on its own resource, for the named finding only, with the reason.
-func addNagSuppressions(s *SfprobeStack) {
+func addNagSuppressions(s *Monitor) {
 	suppress := func(construct any, id, reason string, appliesTo ...any) {
 		sup := &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
 		if len(appliesTo) > 0 {

@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"errors"
@@ -242,7 +242,7 @@ func TestConfigEvaluationRange(t *testing.T) {
 }
 
 func TestContextKeysMatchDocs(t *testing.T) {
-	doc, err := os.ReadFile("../docs/DEPLOY.md")
+	doc, err := os.ReadFile("../../docs/DEPLOY.md")
 	require.NoError(t, err)
 	for _, k := range ContextKeys() {
 		assert.Contains(t, string(doc), "`"+k+"`", "docs/DEPLOY.md documents context key %s", k)
