@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	connecttypes "github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/validate"
@@ -172,6 +173,12 @@ func (s *session) checkConnectAccess(ctx context.Context) Result {
 		return withWarning(pol, "the instance side (association, contact flows) was not checked: no Amazon Connect client configured")
 	}
 	view, warnings, err := s.connectSide(ctx, instance, source)
+	var apiErr smithy.APIError
+	if err != nil && source == "resource-policy" && failure.ClassOf(err) == failure.Permission && errors.As(err, &apiErr) {
+		// sfprobe was not told the instance, so it was not granted its
+		// side (the stack grants it for connectInstanceArn only).
+		return withWarning(pol, fmt.Sprintf("the instance side of %s (association, contact flows) was not checked: sfprobe may not read it (%s); name it with --connect-instance-arn / connectInstanceArn", instance, apiErr.ErrorCode()))
+	}
 	if err != nil {
 		r := failedErr(ConnectAccess, err)
 		r.Connect = view

@@ -160,6 +160,25 @@ func TestConnectAccess_instance(t *testing.T) {
 			want:        func(t *testing.T, v *check.ConnectView) { assert.Equal(t, "resource-policy", v.InstanceSource) },
 		},
 		{
+			name:       "the instance from the resource policy, sfprobe not granted its side",
+			giveTarget: target,
+			give: func(d *checktest.Deployment) {
+				d.Connect.ListLambdaFunctionsFn = func(context.Context, *connect.ListLambdaFunctionsInput, ...func(*connect.Options)) (*connect.ListLambdaFunctionsOutput, error) {
+					return nil, &connecttypes.AccessDeniedException{Message: aws.String("not authorized")}
+				}
+			},
+			wantStatus:  check.Warn,
+			wantMessage: []string{"the instance side of " + instanceX + " (association, contact flows) was not checked", "AccessDeniedException", "--connect-instance-arn"},
+		},
+		{
+			name:       "the instance from the resource policy, not associated",
+			giveTarget: target,
+			give:       func(d *checktest.Deployment) { d.Instance.Functions = nil },
+			wantStatus: check.Fail,
+			wantClass:  failure.Permission,
+			wantRemedy: "Add Lambda Function",
+		},
+		{
 			name:       "no instance known",
 			giveTarget: target,
 			give: func(d *checktest.Deployment) {
