@@ -168,6 +168,7 @@ func TestConfigValidationErrors(t *testing.T) {
 		{"latency too high", "runLatencyMs", "300000", "runLatencyMs: 300000: want 1000 to 279999"},
 		{"latency not a number", "runLatencyMs", "20s", "runLatencyMs: 20s is not a whole number"},
 		{"retention not allowed", "logRetentionDays", "31", "logRetentionDays: 31: want one of [1 3 5 7 14 30"},
+		{"connect max flows zero", "connectMaxFlows", "0", "connectMaxFlows: 0: want 1 to 1000"},
 		{"bool not a bool", "keepCases", "yes please", "keepCases: yes please is not true or false"},
 		{"stack name", "stackName", "1probe", "stackName:"},
 		{"asset root empty", "assetRoot", "", "assetRoot: required"},

@@ -78,7 +78,10 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 		return nil, err
 	}
 	env := map[string]map[string]*string{
-		FnCheckConfig:     {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
+		FnCheckConfig: {
+			workflow.EnvCallTimeout:     jsii.String(CallTimeout),
+			workflow.EnvConnectMaxFlows: jsii.String(strconv.Itoa(c.ConnectMaxFlows)),
+		},
 		FnCheckSalesforce: {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
 		FnCleanup: {
 			workflow.EnvCallTimeout: jsii.String(CallTimeout),

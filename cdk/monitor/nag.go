@@ -39,6 +39,17 @@ func addNagSuppressions(s *Monitor) {
 			"The target functions' qualifiers (versions and aliases): the checks call sfInvokeAPI by the reference configured, which may be qualified. No other function matches.",
 			qualifiers...)
 	}
+	var flows []any
+	for _, t := range cfg.DefaultTargets() {
+		if t.ConnectInstanceARN != "" {
+			flows = append(flows, "Resource::"+t.ConnectInstanceARN+"/contact-flow/*", "Resource::"+t.ConnectInstanceARN+"/flow-module/*")
+		}
+	}
+	if len(flows) > 0 {
+		suppress(c.Roles[FnCheckConfig], "AwsSolutions-IAM5",
+			"The named Connect instances' contact flows and flow modules: ConnectAccess reads every flow that may invoke sfInvokeAPI (ListContactFlows, then DescribeContactFlow/DescribeContactFlowModule per flow), and flows are created in the Connect console after the deploy. No other instance's flows match.",
+			flows...)
+	}
 	if cfg.MetricsTransport == MetricsAPI {
 		suppress(c.Roles[FnPublishMetrics], "AwsSolutions-IAM5",
 			"cloudwatch:PutMetricData supports no resource-level permissions; the statement's cloudwatch:namespace condition limits it to sfprobe's namespace.",

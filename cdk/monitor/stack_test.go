@@ -83,7 +83,7 @@ var variants = map[string]map[string]any{
 		"schedule": "rate(1 minute)", "metricNamespace": "Team/sfprobe", "targetName": "prod-eu",
 		"runFailureAlarm": "3/5", "runLatencyMs": 15000, "logRetentionDays": 90, "stackName": "SfprobeProdEu",
 		"diagnosticAlarms": true, "tracing": true, "workflowLogLevel": "ALL", "configSchedule": "every-run",
-		"metricsTransport": "api",
+		"metricsTransport": "api", "connectMaxFlows": 200,
 	},
 	"off": {"schedule": "off"},
 	// The leanest: a shared topic key, no workflow logs, AWS-side checks hourly.
@@ -374,10 +374,11 @@ func TestFunctionsEnvironment(t *testing.T) {
 		fn      string
 		want    map[string]any
 	}{
-		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s"}},
+		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "50"}},
 		{"default", FnCheckSalesforce, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "false"}},
 		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false", workflow.EnvMetricsTransport: workflow.MetricsEMF}},
+		{"full", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "200"}},
 		{"full", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "true"}},
 		{"full", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "Team/sfprobe", workflow.EnvDetailedMetrics: "true", workflow.EnvMetricsTransport: workflow.MetricsAPI}},
 	}
@@ -450,7 +451,11 @@ func TestFunctionPolicies(t *testing.T) {
 			decrypt,
 		}
 		if variant == "full" {
-			checkConfig = append(checkConfig, statement{SidSimulateRole, []string{"iam:SimulatePrincipalPolicy"}, []any{testRoleArn}, nil})
+			// The named Connect instance only, and its flows and modules.
+			checkConfig = append(checkConfig,
+				statement{SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, []any{testConnectArn}, nil},
+				statement{SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, []any{testConnectArn + "/contact-flow/*", testConnectArn + "/flow-module/*"}, nil},
+				statement{SidSimulateRole, []string{"iam:SimulatePrincipalPolicy"}, []any{testRoleArn}, nil})
 		}
 		want := map[string][]statement{
 			FnCheckConfig:     checkConfig,

@@ -209,6 +209,9 @@ func TestFleetGrants(t *testing.T) {
 				"kms:ViaService":                  []any{"secretsmanager.eu-west-2.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"},
 				"kms:EncryptionContext:SecretARN": []any{testEUSecretArn, testSecretArn},
 			}}},
+			// The one target that names its Connect instance: that instance only.
+			{SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, []any{testEUConnectArn}, nil},
+			{SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, []any{testEUConnectArn + "/contact-flow/*", testEUConnectArn + "/flow-module/*"}, nil},
 		},
 		FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
 		FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},

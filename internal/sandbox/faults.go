@@ -33,6 +33,7 @@ const (
 	FaultTargetMisconfigured = "target-misconfigured"
 	FaultHostWithoutScheme   = "host-without-scheme"
 	FaultSecretARNEmpty      = "secret-arn-empty"
+	FaultNotAssociated       = "not-associated"
 )
 
 var awsFaults = []Fault{
@@ -44,6 +45,7 @@ var awsFaults = []Fault{
 	{FaultTargetMisconfigured, "SF_HOST is the login host instead of the org's My Domain (URL_NOT_RESET)", check.TargetConfig, failure.Config},
 	{FaultHostWithoutScheme, "SF_HOST is the My Domain without https:// (requests raises MissingSchema)", check.TargetConfig, failure.Config},
 	{FaultSecretARNEmpty, "SF_CREDENTIALS_SECRETS_MANAGER_ARN is empty, the template's default (botocore raises ParamValidationError)", check.TargetConfig, failure.Config},
+	{FaultNotAssociated, "the function is not added to the Connect instance (its ListLambdaFunctions lacks it), though its resource policy lets Connect invoke it", check.ConnectAccess, failure.Permission},
 }
 
 // simFaultOutcome is what each simulator fault fails (issue table).
