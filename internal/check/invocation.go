@@ -101,3 +101,41 @@ func (rec *recorder) apply(r Result, t Target) Result {
 	}
 	return r
 }
+
+// TargetHealth sums up what a run's invocations reported about sfInvokeAPI.
+type TargetHealth struct {
+	// LongestMS is the longest invocation's duration, and LongestCheck the
+	// check it belongs to.
+	LongestMS    float64
+	LongestCheck string
+	// ColdStartMS is the Init Duration of a cold invocation, 0 when every
+	// invocation was warm.
+	ColdStartMS     float64
+	MaxMemoryUsedMB int
+	MemorySizeMB    int
+	// Version is the version that ran (the first check's).
+	Version string
+}
+
+// Health sums up the invocations of r's checks; ok is false when none
+// reported REPORT figures (no chain check ran, or no log tail came back).
+func (r Report) Health() (h TargetHealth, ok bool) {
+	for _, c := range r.Checks {
+		inv := c.Invocation
+		if inv == nil || inv.MemorySizeMB == 0 {
+			continue
+		}
+		if !ok || inv.DurationMS > h.LongestMS {
+			h.LongestMS, h.LongestCheck = inv.DurationMS, c.Name
+		}
+		if !ok {
+			h.Version = inv.ExecutedVersion
+		}
+		ok = true
+		h.ColdStartMS = max(h.ColdStartMS, inv.InitDurationMS)
+		if inv.MaxMemoryUsedMB >= h.MaxMemoryUsedMB {
+			h.MaxMemoryUsedMB, h.MemorySizeMB = inv.MaxMemoryUsedMB, inv.MemorySizeMB
+		}
+	}
+	return h, ok
+}
