@@ -34,7 +34,8 @@ func (s *session) recorded(c *Chain, rec *recorder) *sfinvoke.Client {
 // invocation sums up the step's invocations: the longest one's durations
 // and memory size, the highest memory used, the longest Init Duration of a
 // cold one, and the executed version (one that differs from want, if any,
-// else the last reported). nil when no invocation reported anything.
+// else the last reported). nil when no invocation reported anything; only
+// a version (no REPORT line) leaves the figures zero.
 func (rec *recorder) invocation(want string) *Invocation {
 	var out *Invocation
 	for _, c := range rec.calls {
@@ -92,6 +93,9 @@ func (rec *recorder) apply(r Result, t Target) Result {
 			f.Remediation = "Point the function or alias the flows call at version " + t.ExpectVersion + " (aws lambda update-alias, or redeploy), or correct --expect-version / the target's expect_version"
 			r = f
 		}
+	}
+	if inv != nil && inv.MemorySizeMB == 0 {
+		inv = nil // a version but no REPORT line: no figures to record
 	}
 	r.Invocation = inv
 	r.Shape = rec.shape(r.Name)
