@@ -59,6 +59,7 @@ targets:
 		{"with --function and --phone", []string{"--targets", file, "--function", "x", "--phone", "+441122334455"}, []string{"--targets excludes --function, --phone: each target's settings go in the file"}},
 		{"with every target flag", []string{"--targets", file, "--function=x", "--phone=x", "--fields=Id", "--secret-arn=x", "--kms-key-arn=x", "--connect-instance-arn=x", "--name=x", "--keep-cases"}, []string{"--targets excludes --function, --phone, --fields, --secret-arn, --kms-key-arn, --connect-instance-arn, --name, --keep-cases"}},
 		{"with --keep-cases=false", []string{"--targets", file, "--keep-cases=false"}, []string{"--targets excludes --keep-cases"}},
+		{"with --expect-version", []string{"--targets", file, "--expect-version", "7"}, []string{"--targets excludes --expect-version"}},
 		{"--concurrency alone", []string{"--function", "x", "--concurrency", "2"}, []string{"--concurrency: only with --targets FILE"}},
 		{"--concurrency 0", []string{"--targets", file, "--concurrency", "0"}, []string{"--concurrency: 0 is out of range: want 1 to 50"}},
 		{"--concurrency 51", []string{"--targets", file, "--concurrency", "51"}, []string{"--concurrency: 51 is out of range: want 1 to 50"}},

@@ -214,6 +214,9 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 		return in, nil
 	}
 	if !given {
+		if f.target.ExpectVersion != "" {
+			return sfn.Input{}, usagef("--expect-version: needs the target flags (--function, --phone): the stack's own targets take expect_version in their targets file entry")
+		}
 		return sfn.Input{}, nil
 	}
 	t := f.target

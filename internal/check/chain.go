@@ -87,7 +87,8 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 		return r
 	}
 	start := time.Now()
-	sf := s.salesforce(c)
+	rec := &recorder{}
+	sf := s.recorded(c, rec)
 	var r Result
 	for attempt := 0; ; attempt++ {
 		switch name {
@@ -106,6 +107,7 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 			break
 		}
 	}
+	r = rec.apply(r, c.Target)
 	r.DurationMS = time.Since(start).Milliseconds()
 	c.add(r)
 	return r

@@ -21,10 +21,23 @@ func (r Report) Redacted() Report {
 	return r
 }
 
-// Redacted returns r with its message and remedy redacted.
+// Redacted returns r with its message, remedy, executed version and
+// response-shape key names redacted (copies: r's own are left alone).
 func (r Result) Redacted() Result {
 	r.Message = redact.Text(r.Message)
 	r.Remediation = redact.Text(r.Remediation)
+	if r.Invocation != nil {
+		inv := *r.Invocation
+		inv.ExecutedVersion = redact.Text(inv.ExecutedVersion)
+		r.Invocation = &inv
+	}
+	if r.Shape != nil {
+		shape := make([]ShapeKey, len(r.Shape))
+		for i, k := range r.Shape {
+			shape[i] = ShapeKey{Key: redact.Text(k.Key), Kind: k.Kind}
+		}
+		r.Shape = shape
+	}
 	return r
 }
 

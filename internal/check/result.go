@@ -10,6 +10,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/redact"
+	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 )
 
 // The check names. They are public: metric dimension values, JSON keys and
@@ -96,7 +97,23 @@ type Result struct {
 	// Connect is what ConnectAccess found on the Connect instance's side
 	// (ConnectAccess only, when it got as far as the instance).
 	Connect *ConnectView `json:"connect,omitempty"`
+
+	// Invocation is what sfInvokeAPI's own REPORT line said about the
+	// check's invocations (chain checks only): of several, the longest
+	// one's durations, the highest memory used, a cold start's Init
+	// Duration if any invocation was cold, and the version that ran.
+	Invocation *Invocation `json:"invocation,omitempty"`
+	// Shape lists the top-level keys of the check's sfInvokeAPI result
+	// whose values are not strings, by name and kind (never values): what
+	// an Amazon Connect STRING_MAP block would not take as it is.
+	Shape []ShapeKey `json:"response_shape,omitempty"`
 }
+
+// Invocation is the REPORT figures of a check's invocations.
+type Invocation = sfinvoke.Invocation
+
+// ShapeKey is a non-string top-level key of a result, with its kind.
+type ShapeKey = sfinvoke.ShapeKey
 
 // Failed reports whether r failed.
 func (r Result) Failed() bool { return r.Status == Fail }

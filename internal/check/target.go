@@ -28,6 +28,10 @@ type Target struct {
 	Name string `json:"name,omitempty"`
 	// KeepCases keeps the test Case (closed) instead of deleting it.
 	KeepCases bool `json:"keep_cases,omitempty"`
+	// ExpectVersion, when set, is the function version ("7" or "$LATEST")
+	// the invocations must report as executed; PhoneLookup fails config
+	// when another version answered (a deploy that did not take).
+	ExpectVersion string `json:"expect_version,omitempty"`
 }
 
 // Validate checks every field of t for a run of every check and fills
@@ -59,6 +63,9 @@ func (t *Target) ValidateFor(chain bool) error {
 	}
 	if t.Name != "" {
 		errs = append(errs, validate.Label("name", t.Name))
+	}
+	if t.ExpectVersion != "" {
+		errs = append(errs, validate.Version("expect_version", t.ExpectVersion))
 	}
 	return errors.Join(errs...)
 }

@@ -23,6 +23,11 @@ type Response struct {
 	Payload []byte
 	// FunctionError is "Unhandled" when the function raised; empty on success.
 	FunctionError string
+	// LogResult is the base64 tail of the invocation's log, sent as
+	// X-Amz-Log-Result when the request asked for it (X-Amz-Log-Type: Tail).
+	LogResult string
+	// ExecutedVersion is the version that ran; empty means $LATEST.
+	ExecutedVersion string
 }
 
 // APIError is an error of the Invoke API itself (throttling, not found, …):
@@ -187,7 +192,14 @@ func Serve(w http.ResponseWriter, req *http.Request, fn Function) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Amzn-RequestId", RequestID())
-	h.Set("X-Amz-Executed-Version", "$LATEST")
+	version := resp.ExecutedVersion
+	if version == "" {
+		version = "$LATEST"
+	}
+	h.Set("X-Amz-Executed-Version", version)
+	if resp.LogResult != "" && req.Header.Get("X-Amz-Log-Type") == "Tail" {
+		h.Set("X-Amz-Log-Result", resp.LogResult)
+	}
 	if resp.FunctionError != "" {
 		h.Set("X-Amz-Function-Error", resp.FunctionError)
 	}

@@ -29,9 +29,16 @@ const (
 	CheckLatency = "CheckLatency"
 	// Paused is 1 for a run skipped because sfprobe is paused (Count; Target).
 	Paused = "Paused"
+	// TargetDuration is the run's longest sfInvokeAPI invocation, from its
+	// REPORT line, published when a chain check reported one (Milliseconds; Target).
+	TargetDuration = "TargetDuration"
+	// TargetColdStart is a cold invocation's Init Duration, published only
+	// when the run met a cold start (Milliseconds; Target).
+	TargetColdStart = "TargetColdStart"
 )
 
 // All returns every metric name.
 func All() []string {
-	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused}
+	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused,
+		TargetDuration, TargetColdStart}
 }

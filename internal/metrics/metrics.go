@@ -7,9 +7,11 @@
 // rata for the hours it is published, so CheckFailure (up to 8, one per
 // check), CleanupFailure and Paused cost only in the hours something failed
 // or sfprobe was paused: about $0.0004 per metric-hour. WithDetailed adds
-// RunDuration and CheckLatency for up to 8 checks: 11 standing metrics or
-// $3.30 per month. The worst case, every metric all month, is 21 metrics or
-// $6.30.
+// RunDuration and CheckLatency for up to 8 checks, and, from sfInvokeAPI's
+// REPORT lines, TargetDuration (the run's longest invocation, when the chain
+// ran) and TargetColdStart (only in the hours with a cold start): 13
+// standing metrics or $3.90 per month. The worst case, every metric all
+// month, is 23 metrics or $6.90.
 package metrics
 
 import (
@@ -38,6 +40,8 @@ const (
 	CleanupFailure   = metricname.CleanupFailure
 	CheckLatency     = metricname.CheckLatency
 	Paused           = metricname.Paused
+	TargetDuration   = metricname.TargetDuration
+	TargetColdStart  = metricname.TargetColdStart
 )
 
 // MetricNames returns every metric name.
@@ -53,8 +57,9 @@ type options struct {
 	detailed bool
 }
 
-// WithDetailed adds RunDuration, and CheckLatency for every check that was
-// not skipped.
+// WithDetailed adds RunDuration, CheckLatency for every check that was not
+// skipped, TargetDuration when a chain check reported REPORT figures and
+// TargetColdStart when one of them was cold.
 func WithDetailed(on bool) Option { return func(o *options) { o.detailed = on } }
 
 // Datums returns the metrics of report r for target, the Target dimension
@@ -84,6 +89,12 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 	for _, c := range r.Checks {
 		if c.Failed() {
 			out = append(out, datum(CheckFailure, 1, types.StandardUnitCount, at, target, c.Name))
+		}
+	}
+	if h, ok := r.Health(); ok && o.detailed {
+		out = append(out, datum(TargetDuration, h.LongestMS, types.StandardUnitMilliseconds, at, target, ""))
+		if h.ColdStartMS > 0 {
+			out = append(out, datum(TargetColdStart, h.ColdStartMS, types.StandardUnitMilliseconds, at, target, ""))
 		}
 	}
 	if r.Cleanup.Status == check.CleanupFailed {

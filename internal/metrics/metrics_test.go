@@ -72,6 +72,13 @@ func TestDatums(t *testing.T) {
 		{Name: check.PhoneLookup, Status: check.Fail, DurationMS: 420, ErrorClass: failure.Auth},
 		{Name: check.CreateCase, Status: check.Skip},
 	}
+	reported := []check.Result{
+		{Name: check.PhoneLookup, Status: check.Pass, DurationMS: 1300, Invocation: &check.Invocation{DurationMS: 410.5, MemorySizeMB: 128, MaxMemoryUsedMB: 80, InitDurationMS: 812.25}},
+		{Name: check.CreateCase, Status: check.Pass, DurationMS: 700, Invocation: &check.Invocation{DurationMS: 650, MemorySizeMB: 128, MaxMemoryUsedMB: 82}},
+	}
+	warm := []check.Result{
+		{Name: check.PhoneLookup, Status: check.Pass, DurationMS: 300, Invocation: &check.Invocation{DurationMS: 250, MemorySizeMB: 128, MaxMemoryUsedMB: 80}},
+	}
 	tests := []struct {
 		name       string
 		give       check.Report
@@ -130,6 +137,40 @@ func TestDatums(t *testing.T) {
 			},
 		},
 		{
+			name:     "detailed adds the REPORT figures: the run's longest invocation and its cold start",
+			give:     report(reported, check.CleanupDeleted),
+			giveOpts: []Option{WithDetailed(true)},
+			want: []got{
+				{RunSuccess, 1, types.StandardUnitCount, target("prod")},
+				{RunDuration, 1500, types.StandardUnitMilliseconds, target("prod")},
+				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
+				{TargetDuration, 650, types.StandardUnitMilliseconds, target("prod")},
+				{TargetColdStart, 812.25, types.StandardUnitMilliseconds, target("prod")},
+				{CheckLatency, 1300, types.StandardUnitMilliseconds, targetCheck("prod", check.PhoneLookup)},
+				{CheckLatency, 700, types.StandardUnitMilliseconds, targetCheck("prod", check.CreateCase)},
+			},
+		},
+		{
+			name:     "a warm run has no TargetColdStart",
+			give:     report(warm, check.CleanupDeleted),
+			giveOpts: []Option{WithDetailed(true)},
+			want: []got{
+				{RunSuccess, 1, types.StandardUnitCount, target("prod")},
+				{RunDuration, 1500, types.StandardUnitMilliseconds, target("prod")},
+				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
+				{TargetDuration, 250, types.StandardUnitMilliseconds, target("prod")},
+				{CheckLatency, 300, types.StandardUnitMilliseconds, targetCheck("prod", check.PhoneLookup)},
+			},
+		},
+		{
+			name: "without detailed metrics the REPORT figures stay in the report",
+			give: report(reported, check.CleanupDeleted),
+			want: []got{
+				{RunSuccess, 1, types.StandardUnitCount, target("prod")},
+				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
+			},
+		},
+		{
 			name:     "detailed off",
 			give:     report(passing, check.CleanupDeleted),
 			giveOpts: []Option{WithDetailed(false)},
@@ -154,7 +195,7 @@ func TestPausedDatums(t *testing.T) {
 
 func TestMetricNames(t *testing.T) {
 	// The names are public: alarms and dashboards depend on them.
-	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused"}, MetricNames())
+	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart"}, MetricNames())
 	assert.Equal(t, "sfprobe", DefaultNamespace)
 	assert.Equal(t, "Target", DimTarget)
 	assert.Equal(t, "Check", DimCheck)

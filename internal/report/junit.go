@@ -110,6 +110,7 @@ func junitSuiteOf(r check.Report) junitSuite {
 		},
 		Cases: make([]junitCase, 0, len(r.Checks)),
 	}
+	s.Properties = append(s.Properties, invocationProperties(r)...)
 	if !r.StartedAt.IsZero() {
 		s.Timestamp = r.StartedAt.UTC().Format(junitTimestamp)
 	}
@@ -155,6 +156,41 @@ func junitSuiteOf(r check.Report) junitSuite {
 			classOrUnknown(r.Cleanup.ErrorClass), r.Cleanup.Message, remedy, runbook)
 	}
 	return s
+}
+
+// invocationProperties are the REPORT figures as testsuite properties
+// (junit-10.xsd has none on a testcase): the run's longest duration and
+// cold start, then each chain check's figures, named <Check>.<field> as in
+// the JSON report.
+func invocationProperties(r check.Report) []junitProperty {
+	h, ok := r.Health()
+	if !ok {
+		return nil
+	}
+	ms := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	out := []junitProperty{{"target_duration_ms", ms(h.LongestMS)}}
+	if h.ColdStartMS > 0 {
+		out = append(out, junitProperty{"target_cold_start_ms", ms(h.ColdStartMS)})
+	}
+	for _, c := range r.Checks {
+		inv := c.Invocation
+		if inv == nil {
+			continue
+		}
+		p := c.Name + "."
+		out = append(out,
+			junitProperty{p + "duration_ms", ms(inv.DurationMS)},
+			junitProperty{p + "billed_duration_ms", ms(inv.BilledDurationMS)},
+			junitProperty{p + "memory_size_mb", strconv.Itoa(inv.MemorySizeMB)},
+			junitProperty{p + "max_memory_used_mb", strconv.Itoa(inv.MaxMemoryUsedMB)})
+		if inv.InitDurationMS > 0 {
+			out = append(out, junitProperty{p + "init_duration_ms", ms(inv.InitDurationMS)})
+		}
+		if inv.ExecutedVersion != "" {
+			out = append(out, junitProperty{p + "executed_version", inv.ExecutedVersion})
+		}
+	}
+	return out
 }
 
 // junitSeconds formats milliseconds as the xsd's SUREFIRE_TIME, e.g. 0.420.

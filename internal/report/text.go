@@ -76,12 +76,29 @@ func writeText(w io.Writer, r check.Report, color bool) error {
 		b.WriteString("cleanup: " + cleanupSummary(cl) + "\n")
 	}
 	fmt.Fprintf(&b, "sfInvokeAPI calls: %d (Salesforce API budget)\n", r.SalesforceCalls)
+	if h, ok := r.Health(); ok {
+		b.WriteString(healthLine(h) + "\n")
+	}
 	b.WriteString(verdict(r, paint) + "\n")
 
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write text report: %w", err)
 	}
 	return nil
+}
+
+// healthLine is the one line on sfInvokeAPI's own REPORT figures: cold
+// start, longest duration, memory used of size, the version that ran.
+func healthLine(h check.TargetHealth) string {
+	cold := "no cold start"
+	if h.ColdStartMS > 0 {
+		cold = fmt.Sprintf("cold start %.0f ms", h.ColdStartMS)
+	}
+	s := fmt.Sprintf("sfInvokeAPI REPORT: %s, longest %.0f ms (%s), memory %d of %d MB", cold, h.LongestMS, OneLine(h.LongestCheck), h.MaxMemoryUsedMB, h.MemorySizeMB)
+	if h.Version != "" {
+		s += ", version " + OneLine(h.Version)
+	}
+	return s
 }
 
 // verdict is the last line of the text output.

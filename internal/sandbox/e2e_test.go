@@ -63,6 +63,13 @@ var faultMatrix = []faultCase{
 	{sandbox.FaultHostWithoutScheme, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultSecretARNEmpty, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultNotAssociated, check.ConnectAccess, failure.Permission, check.CleanupDeleted},
+	{sandbox.FaultWrongVersion, check.PhoneLookup, failure.Config, check.CleanupNotNeeded},
+}
+
+// warnedFaults pass with a warning on every chain check (wantClass empty):
+// what sfInvokeAPI's own REPORT lines say is worth knowing, not an outage.
+var warnedFaults = []faultCase{
+	{sandbox.FaultMemoryNearlyFull, check.PhoneLookup, "", check.CleanupDeleted},
 }
 
 func TestFaultMatrixCoversEveryFault(t *testing.T) {
@@ -72,6 +79,15 @@ func TestFaultMatrixCoversEveryFault(t *testing.T) {
 	}
 	for _, f := range absorbed {
 		covered[f] = true
+	}
+	for _, fc := range warnedFaults {
+		covered[fc.fault] = true
+		for _, f := range sandbox.Faults() {
+			if f.Name == fc.fault {
+				assert.Equal(t, fc.wantCheck, f.Check, f.Name)
+				assert.Empty(t, f.Class, "%s warns: it fails nothing", f.Name)
+			}
+		}
 	}
 	for _, f := range sandbox.Faults() {
 		assert.True(t, covered[f.Name], "fault %s has no row in the fault matrix", f.Name)
@@ -318,4 +334,88 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWarnedFaults runs each warning fault through both engines: the run
+// passes, every chain check warns and carries the REPORT figures that
+// explain the warning.
+func TestWarnedFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	for _, tt := range warnedFaults {
+		t.Run(tt.fault, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			sb, err := sandbox.Provision(ctx, a, options(tt.fault))
+			require.NoError(t, err)
+			assertWarned := func(t *testing.T, rep check.Report) {
+				t.Helper()
+				assert.True(t, rep.OK, "%+v", rep.Checks)
+				assert.Equal(t, tt.wantCleanup, rep.Cleanup.Status)
+				for _, c := range rep.Checks {
+					if !check.IsChain(c.Name) {
+						continue
+					}
+					assert.Equal(t, check.Warn, c.Status, "%s: %s", c.Name, c.Message)
+					assert.Contains(t, c.Message, "used 121 of its 128 MB")
+					require.NotNil(t, c.Invocation, c.Name)
+					assert.Equal(t, 121, c.Invocation.MaxMemoryUsedMB)
+					assert.Equal(t, sandbox.TargetMemorySizeMB, c.Invocation.MemorySizeMB)
+				}
+			}
+			t.Run("workflow", func(t *testing.T) {
+				out, err := sb.Execute(ctx, sfn.Input{}, nil)
+				require.NoError(t, err)
+				assert.Equal(t, "SUCCEEDED", out.Status, "%s %s", out.Error, out.Cause)
+				require.NotNil(t, out.Report)
+				assertWarned(t, *out.Report)
+			})
+			t.Run("run", func(t *testing.T) {
+				cfg := sb.Config()
+				deps := check.DepsFrom(check.Clients{
+					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+				})
+				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
+				assertWarned(t, rep)
+			})
+		})
+	}
+}
+
+// TestSandboxInvocationReport: the sandbox's invoke gateway answers like
+// Lambda with LogType Tail: the chain checks carry the REPORT figures,
+// only the sandbox's first invocation is cold, and $LATEST ran.
+func TestSandboxInvocationReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, options())
+	require.NoError(t, err)
+	out, err := sb.Execute(ctx, sfn.Input{}, nil)
+	require.NoError(t, err)
+	require.NotNil(t, out.Report, "%s %s", out.Error, out.Cause)
+	rep := *out.Report
+	for _, c := range rep.Checks {
+		if !check.IsChain(c.Name) {
+			assert.Nil(t, c.Invocation, c.Name)
+			continue
+		}
+		require.NotNil(t, c.Invocation, c.Name)
+		assert.Equal(t, sandbox.TargetMemorySizeMB, c.Invocation.MemorySizeMB, c.Name)
+		assert.Positive(t, c.Invocation.MaxMemoryUsedMB, c.Name)
+		assert.Positive(t, c.Invocation.DurationMS, c.Name)
+		assert.Equal(t, sandbox.ExecutedVersion, c.Invocation.ExecutedVersion, c.Name)
+		assert.Equal(t, c.Name == check.PhoneLookup, c.Invocation.Cold(), "%s: only the first invocation is cold", c.Name)
+	}
+	byName := map[string]check.Result{}
+	for _, c := range rep.Checks {
+		byName[c.Name] = c
+	}
+	assert.Contains(t, byName[check.CloseCase].Shape, check.ShapeKey{Key: "Status", Kind: "number"}, "update answers {\"Status\": 204}")
 }

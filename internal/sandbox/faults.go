@@ -34,6 +34,20 @@ const (
 	FaultHostWithoutScheme   = "host-without-scheme"
 	FaultSecretARNEmpty      = "secret-arn-empty"
 	FaultNotAssociated       = "not-associated"
+	FaultMemoryNearlyFull    = "memory-nearly-full"
+	FaultWrongVersion        = "wrong-version"
+)
+
+// The sandbox's target runs unqualified, so $LATEST answers; the
+// wrong-version fault makes the target expect a published version instead,
+// as a deploy that published version 2 but left the flows' function
+// unchanged would.
+const (
+	ExecutedVersion = "$LATEST"
+	ExpectedVersion = "2"
+	// nearlyFullMB is the memory-nearly-full fault's Max Memory Used: 95 %
+	// of TargetMemorySizeMB.
+	nearlyFullMB = 121
 )
 
 var awsFaults = []Fault{
@@ -46,6 +60,9 @@ var awsFaults = []Fault{
 	{FaultHostWithoutScheme, "SF_HOST is the My Domain without https:// (requests raises MissingSchema)", check.TargetConfig, failure.Config},
 	{FaultSecretARNEmpty, "SF_CREDENTIALS_SECRETS_MANAGER_ARN is empty, the template's default (botocore raises ParamValidationError)", check.TargetConfig, failure.Config},
 	{FaultNotAssociated, "the function is not added to the Connect instance (its ListLambdaFunctions lacks it), though its resource policy lets Connect invoke it", check.ConnectAccess, failure.Permission},
+	// A warning, not a failure (issue 13 item 4): every chain check warns, the run passes.
+	{FaultMemoryNearlyFull, "sfInvokeAPI's REPORT lines show 121 of its 128 MB used (at least 90 %): every chain check warns, the run passes", check.PhoneLookup, ""},
+	{FaultWrongVersion, "the target expects version 2 (expect_version, --expect-version) but $LATEST answers: a deploy that did not take", check.PhoneLookup, failure.Config},
 }
 
 // simFaultOutcome is what each simulator fault fails (issue table).

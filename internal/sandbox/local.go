@@ -247,6 +247,7 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 		Handler:      aws.String("sfInvokeAPI.lambda_handler"),
 		Role:         aws.String(s.RoleARN),
 		Timeout:      aws.Int32(int32(s.functionTimeout().Seconds())),
+		MemorySize:   aws.Int32(TargetMemorySizeMB),
 		Code:         &lambdatypes.FunctionCode{ZipFile: placeholderZip()},
 		Environment:  &lambdatypes.Environment{Variables: env},
 		Description:  aws.String("simulated sfInvokeAPI v5.26 (served by sfprobe's simulator)"),
@@ -271,8 +272,12 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	s.aws.Gateway().ServeConnect(s.Connect)
 
 	s.Org = org
-	s.Function = sim.NewFunction(org, smc, env, sim.WithFaultSpecs(simFaults...), sim.WithLatency(s.opts.Latency), sim.WithTimeout(s.functionTimeout()))
-	s.aws.Router().Handle(TargetFunctionName, s.Function)
+	footprint := sim.DefaultFootprint
+	if fault[FaultMemoryNearlyFull] {
+		footprint.MemoryUsedMB = nearlyFullMB
+	}
+	s.Function = sim.NewFunction(org, smc, env, sim.WithFaultSpecs(simFaults...), sim.WithLatency(s.opts.Latency), sim.WithTimeout(s.functionTimeout()), sim.WithFootprint(footprint))
+	s.aws.Router().Handle(TargetFunctionName, newPlatform(s.Function, TargetMemorySizeMB, ExecutedVersion))
 	s.Target = check.Target{
 		Function:           aws.ToString(fn.FunctionArn),
 		Phone:              fx.Phone,
@@ -281,6 +286,9 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 		KMSKeyARN:          expectedKey,
 		ConnectInstanceARN: connectARN,
 		Name:               TargetFunctionName,
+	}
+	if fault[FaultWrongVersion] {
+		s.Target.ExpectVersion = ExpectedVersion
 	}
 	if s.opts.Binaries != "" {
 		if err := s.serveBinaries(ctx); err != nil {

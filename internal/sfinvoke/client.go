@@ -37,6 +37,7 @@ type Client struct {
 	function    string
 	callTimeout time.Duration
 	calls       func()
+	observe     func(Call)
 }
 
 // Option configures a Client.
@@ -50,9 +51,13 @@ func WithCallTimeout(d time.Duration) Option { return func(c *Client) { c.callTi
 // API rejected (throttled, not found) are not counted.
 func WithCallCounter(fn func()) Option { return func(c *Client) { c.calls = fn } }
 
+// WithObserver registers fn, called once for every invocation that reached
+// the function, with its REPORT figures and its result's shape (Call).
+func WithObserver(fn func(Call)) Option { return func(c *Client) { c.observe = fn } }
+
 // New returns a client of function (a name or an ARN, optionally qualified).
 func New(api Invoker, function string, opts ...Option) *Client {
-	c := &Client{api: api, function: function, callTimeout: DefaultCallTimeout, calls: func() {}}
+	c := &Client{api: api, function: function, callTimeout: DefaultCallTimeout, calls: func() {}, observe: func(Call) {}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -253,6 +258,7 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 		FunctionName:   aws.String(c.function),
 		InvocationType: lambdatypes.InvocationTypeRequestResponse,
 		Payload:        payload,
+		LogType:        lambdatypes.LogTypeTail,
 	})
 	if err != nil {
 		class := ClassifyInvokeError(ctx, err)
@@ -264,7 +270,27 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 		return nil, failure.Wrap(class, "invoke "+string(name), redact.Err(err))
 	}
 	c.calls()
-	return decode(name, out)
+	raw, err := decode(name, out)
+	c.observe(observed(name, out, raw, err))
+	return raw, err
+}
+
+// observed keeps, of an invocation, only its REPORT figures, its executed
+// version and the shape of its result: the rest of the log tail may hold
+// customer data and is dropped here.
+func observed(name events.Name, out *lambda.InvokeOutput, raw map[string]json.RawMessage, err error) Call {
+	call := Call{Event: string(name), Result: err == nil}
+	inv, ok := ParseLogTail(aws.ToString(out.LogResult))
+	if v := aws.ToString(out.ExecutedVersion); v != "" {
+		inv.ExecutedVersion, ok = redact.Text(v), true
+	}
+	if ok {
+		call.Invocation = &inv
+	}
+	if err == nil {
+		call.Shape = shapeOf(raw)
+	}
+	return call
 }
 
 // decode turns an Invoke response into the result object or a classified

@@ -60,6 +60,7 @@ type Entry struct {
 	ConnectInstanceARN string `json:"connect_instance_arn,omitempty"`
 	Name               string `json:"name,omitempty"`
 	KeepCases          bool   `json:"keep_cases,omitempty"`
+	ExpectVersion      string `json:"expect_version,omitempty"`
 	// Region is the AWS region `sfprobe run` calls this target in; default:
 	// the function ARN's region, else --region, else AWS_REGION or the
 	// profile's.
@@ -80,6 +81,7 @@ func (e Entry) Target() check.Target {
 		ConnectInstanceARN: e.ConnectInstanceARN,
 		Name:               e.Name,
 		KeepCases:          e.KeepCases,
+		ExpectVersion:      e.ExpectVersion,
 	}
 }
 

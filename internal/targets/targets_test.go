@@ -157,7 +157,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown entry key with a suggestion", give: list(entry(`, "secretArn": "x"`)), wantErr: []string{`targets[0].secretArn: unknown key; did you mean "secret_arn"?`}},
 		{
 			name: "unknown entry key", give: list(entry(`, "org": "acme"`)),
-			wantErr: []string{"targets[0].org: unknown key (known: function, phone, fields, secret_arn, kms_key_arn, connect_instance_arn, name, keep_cases, region, profile)"},
+			wantErr: []string{"targets[0].org: unknown key (known: function, phone, fields, secret_arn, kms_key_arn, connect_instance_arn, name, keep_cases, expect_version, region, profile)"},
 		},
 		{name: "odd key is quoted", give: list(entry(`, "a b\u001b": 1`)), wantErr: []string{`targets[0]["a b\x1b"]: unknown key`}},
 		{name: "duplicate entry key", give: list(`{"function": "a", "function": "b"}`), wantErr: []string{"targets[0].function: given twice"}},

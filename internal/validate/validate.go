@@ -117,6 +117,19 @@ func Label(field, s string) error {
 	return nil
 }
 
+var versionRE = regexp.MustCompile(`^(\$LATEST|[1-9][0-9]{0,9})$`)
+
+// Version checks a Lambda function version as Invoke reports it executed:
+// "$LATEST" or a published version number. An alias name is refused: the
+// version it points to is what an alias-qualified function reports, so
+// comparing with the alias would compare the alias with itself.
+func Version(field, s string) error {
+	if !versionRE.MatchString(s) {
+		return &FieldError{field, fmt.Sprintf("%q is not a function version (want a published version number such as 7, or $LATEST; for an alias, pass the version it should point to)", s)}
+	}
+	return nil
+}
+
 // StateMachineARN checks a Step Functions state machine ARN.
 func StateMachineARN(field, s string) error {
 	if !stateMachineRe.MatchString(s) {
