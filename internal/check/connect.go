@@ -83,6 +83,9 @@ type ConnectView struct {
 	// Connect gives up first, and the function runs on.
 	FunctionTimeoutSeconds    int  `json:"function_timeout_seconds"`
 	FunctionTimeoutAboveBlock bool `json:"function_timeout_above_block"`
+	// Budget is the verdict on this run's sfInvokeAPI calls against the
+	// blocks' timeout and response type (Report.Finish sets it).
+	Budget *Budget `json:"budget,omitempty"`
 }
 
 // FlowCache keeps the InvokeLambdaFunction blocks of the flows and modules

@@ -21,8 +21,8 @@ func (r Report) Redacted() Report {
 	return r
 }
 
-// Redacted returns r with its message, remedy, executed version and
-// response-shape key names redacted (copies: r's own are left alone).
+// Redacted returns r with its message, remedy, executed version,
+// response-shape key names and the Connect flows' names redacted (copies: r's own are left alone).
 func (r Result) Redacted() Result {
 	r.Message = redact.Text(r.Message)
 	r.Remediation = redact.Text(r.Remediation)
@@ -37,6 +37,17 @@ func (r Result) Redacted() Result {
 			shape[i] = ShapeKey{Key: redact.Text(k.Key), Kind: k.Kind}
 		}
 		r.Shape = shape
+	}
+	if r.Connect != nil {
+		v := *r.Connect
+		v.MinTimeoutFlow = redact.Text(v.MinTimeoutFlow)
+		v.StringMapFlow = redact.Text(v.StringMapFlow)
+		if v.Budget != nil {
+			b := *v.Budget
+			b.ShapeProblem = redact.Text(b.ShapeProblem)
+			v.Budget = &b
+		}
+		r.Connect = &v
 	}
 	return r
 }

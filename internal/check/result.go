@@ -213,11 +213,14 @@ func SkippedReport(t Target, runID string, at time.Time, reason string) Report {
 	return r
 }
 
-// Finish sets OK from the checks: a run is OK when no check failed.
+// Finish judges ConnectAccess's timeout budget (the chain's figures
+// against the flows' blocks), then sets OK from the checks: a run is OK
+// when no check failed.
 func (r *Report) Finish() {
 	if r.Checks == nil {
 		r.Checks = []Result{}
 	}
+	r.judgeConnectBudget()
 	r.OK = true
 	for _, c := range r.Checks {
 		if c.Failed() {

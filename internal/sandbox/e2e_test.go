@@ -19,6 +19,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/metrics"
 	"github.com/sfprobe/sfprobe/internal/pause"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
+	"github.com/sfprobe/sfprobe/internal/sim"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
 )
@@ -64,6 +65,9 @@ var faultMatrix = []faultCase{
 	{sandbox.FaultSecretARNEmpty, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultNotAssociated, check.ConnectAccess, failure.Permission, check.CleanupDeleted},
 	{sandbox.FaultWrongVersion, check.PhoneLookup, failure.Config, check.CleanupNotNeeded},
+	// The chain passes; ConnectAccess judges its calls as Connect's blocks make them.
+	{"flow-timeout-too-short", check.ConnectAccess, failure.Timeout, check.CleanupDeleted},
+	{"nested-response", check.ConnectAccess, failure.UnexpectedResponse, check.CleanupDeleted},
 }
 
 // warnedFaults pass with a warning on every chain check (wantClass empty):
@@ -108,8 +112,15 @@ func TestFaultMatrixCoversEveryFault(t *testing.T) {
 }
 
 func options(faults ...string) sandbox.Options {
-	// A short function timeout keeps the timeout fault quick.
-	return sandbox.Options{Faults: faults, FunctionTimeout: 1500 * time.Millisecond}
+	// A short function timeout keeps the timeout fault quick; a slow
+	// lookup needs the real function's 6 s to succeed at 3.5 s.
+	timeout := 1500 * time.Millisecond
+	for _, f := range faults {
+		if f == string(sim.SlowLookup) {
+			timeout = 0
+		}
+	}
+	return sandbox.Options{Faults: faults, FunctionTimeout: timeout}
 }
 
 func TestWorkflowHappyPath(t *testing.T) {

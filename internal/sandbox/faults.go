@@ -84,6 +84,9 @@ var simFaultOutcome = map[sim.Fault]struct {
 	sim.CreateResponseLost: {"", ""},
 	// The token host is unreachable: a network failure, credentials redacted.
 	sim.LoginHostUnreachable: {check.PhoneLookup, failure.Network},
+	// The chain passes; ConnectAccess's budget sees what Connect's blocks would.
+	sim.SlowLookup:     {check.ConnectAccess, failure.Timeout},
+	sim.NestedResponse: {check.ConnectAccess, failure.UnexpectedResponse},
 }
 
 // Faults lists every fault `sfprobe local --fault` takes, sorted by name.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Fault names a failure the simulator injects. Its string form is public:
@@ -33,7 +34,19 @@ const (
 	// login.salesforce.com, a DNS outage, a proxy): requests raises a
 	// ConnectionError whose message holds the token URL, credentials and all.
 	LoginHostUnreachable Fault = "login-host-unreachable"
+	// SlowLookup makes every phoneLookup take SlowLookupDuration (a slow
+	// search, a cold org cache): the call succeeds, but after the 3 s an
+	// Amazon Connect block waits by default.
+	SlowLookup Fault = "flow-timeout-too-short"
+	// NestedResponse makes Contact searches return a relationship field
+	// (Account.Name, as a flow's sf_fields may ask) the way Salesforce
+	// does, as a nested object; sfInvokeAPI's phoneLookup passes the record
+	// on unflattened, which a STRING_MAP block refuses.
+	NestedResponse Fault = "nested-response"
 )
+
+// SlowLookupDuration is how long a phoneLookup takes under SlowLookup.
+const SlowLookupDuration = 3500 * time.Millisecond
 
 // FaultInfo describes a fault for people.
 type FaultInfo struct {
@@ -54,6 +67,8 @@ var faultInfos = []FaultInfo{
 	{ServiceError, "the Lambda Invoke API answers 500 ServiceException without running the function"},
 	{CreateResponseLost, "the next create succeeds in Salesforce but the invocation then times out, so its response (the Case Id) is lost"},
 	{LoginHostUnreachable, "Salesforce rejects the cached OAuth token and the token host cannot be resolved: ConnectionError 'HTTPSConnectionPool(host=...): Max retries exceeded with url: /services/oauth2/token?grant_type=password&client_id=...&password=...', the credentials in the URL as sfInvokeAPI sends them"},
+	{SlowLookup, "every phoneLookup takes 3.5 s and succeeds: the chain passes, but the contact flow's 3 s Invoke AWS Lambda function block gives up first and takes the Error branch"},
+	{NestedResponse, "Contact searches return the relationship field Account.Name as Salesforce does, a nested object {\"Account\": {\"attributes\": ..., \"Name\": ...}}, which phoneLookup passes on unflattened: a flow's STRING_MAP block refuses it"},
 }
 
 // Faults lists every fault in a stable order.

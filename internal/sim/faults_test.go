@@ -223,7 +223,7 @@ func TestParseFaults(t *testing.T) {
 	}{
 		{name: "empty", give: "", want: []Fault{}},
 		{name: "two", give: "api-limit, timeout", want: []Fault{APILimit, Timeout}},
-		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable)`},
+		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable, flow-timeout-too-short, nested-response)`},
 		{name: "count not allowed", give: "throttled:1", wantErr: `fault "throttled": a count is not allowed here`},
 		{name: "twice", give: "timeout,timeout", wantErr: `fault "timeout" given twice`},
 	}
@@ -255,7 +255,7 @@ func TestFaultsListed(t *testing.T) {
 		assert.NotEmpty(t, info.Description)
 		names = append(names, info.Name)
 	}
-	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable}, names)
+	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, SlowLookup, NestedResponse}, names)
 }
 
 func TestConcurrentInvocations(t *testing.T) {
@@ -277,4 +277,39 @@ func TestConcurrentInvocations(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, org.OpenCases(events.SubjectPrefix), 16)
 	assert.Equal(t, 16, fn.Invocations())
+}
+
+// TestNestedResponse: the relationship comes back nested, with its own
+// attributes, and phoneLookup passes it on (the top-level attributes
+// removed, as v5.26's parameterizedSearch does); other operations are
+// unaffected.
+func TestNestedResponse(t *testing.T) {
+	fn, _, _, _ := newDefault(t, WithFaults(NestedResponse))
+	got := call(t, fn, render(t, events.PhoneLookup, events.Values{Phone: DefaultPhone, Fields: "Id, Name"}))
+	require.Empty(t, got.FunctionError)
+	account, ok := got.Payload["Account"].(map[string]any)
+	require.True(t, ok, "Account is a nested object: %v", got.Payload)
+	assert.Equal(t, "Sfprobe Test Account", account["Name"])
+	assert.Contains(t, account, "attributes")
+	assert.NotContains(t, got.Payload, "attributes")
+	assert.Equal(t, float64(1), got.Payload["sf_count"])
+}
+
+// TestSlowLookup: phoneLookup takes SlowLookupDuration and succeeds; a
+// create is not slowed.
+func TestSlowLookup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps 3.5 s")
+	}
+	fn, _, _, _ := newDefault(t, WithFaults(SlowLookup))
+	start := time.Now()
+	got := call(t, fn, render(t, events.PhoneLookup, events.Values{Phone: DefaultPhone, Fields: "Id"}))
+	assert.GreaterOrEqual(t, time.Since(start), SlowLookupDuration)
+	assert.Empty(t, got.FunctionError)
+	assert.Equal(t, float64(1), got.Payload["sf_count"])
+
+	start = time.Now()
+	created := call(t, fn, render(t, events.Create, events.Values{ContactID: DefaultContactID, Marker: "sfprobe-run1"}))
+	assert.Less(t, time.Since(start), time.Second)
+	assert.Empty(t, created.FunctionError)
 }

@@ -215,6 +215,9 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (lambdahttp.Respo
 		}
 		return f.timedOut(requestID), nil
 	}
+	if fs.has(SlowLookup) && isOperation(payload, "phoneLookup") {
+		latency += SlowLookupDuration
+	}
 	if err := sleep(ctx, latency); err != nil {
 		return lambdahttp.Response{}, fmt.Errorf("invoke sfInvokeAPI: %w", err)
 	}
@@ -261,7 +264,10 @@ func (f *Function) loseResponse() bool {
 }
 
 // isCreate reports whether an event is a create.
-func isCreate(payload []byte) bool {
+func isCreate(payload []byte) bool { return isOperation(payload, "create") }
+
+// isOperation reports whether an event's sf_operation is op.
+func isOperation(payload []byte, op string) bool {
 	var e struct {
 		Details struct {
 			Parameters struct {
@@ -269,7 +275,7 @@ func isCreate(payload []byte) bool {
 			}
 		}
 	}
-	return json.Unmarshal(payload, &e) == nil && e.Details.Parameters.Op == "create"
+	return json.Unmarshal(payload, &e) == nil && e.Details.Parameters.Op == op
 }
 
 func (f *Function) timedOut(requestID string) lambdahttp.Response {

@@ -200,7 +200,32 @@ func (o *Org) restSearch(q, version string, fs faultSet) (sfResponse, error) {
 	if err != nil {
 		return sfResponse{}, err
 	}
-	return jsonResponse(http.StatusOK, newDict("searchRecords", o.search(spec, version, fs))), nil
+	recs := o.search(spec, version, fs)
+	if fs.has(NestedResponse) {
+		withAccount(recs, version)
+	}
+	return jsonResponse(http.StatusOK, newDict("searchRecords", recs)), nil
+}
+
+// withAccount adds to each Contact search record its Account relationship
+// as Salesforce returns a requested Account.Name: a nested record with its
+// own attributes.
+func withAccount(recs []any, version string) {
+	for _, r := range recs {
+		rec, ok := r.(*dict)
+		if !ok {
+			continue
+		}
+		attrs, _ := rec.vals["attributes"].(*dict)
+		if attrs == nil || attrs.vals["type"] != contactObject.name {
+			continue
+		}
+		const accountID = "001000000000001AAA"
+		rec.set("Account", newDict(
+			"attributes", newDict("type", "Account", "url", "/services/data/"+version+"/sobjects/Account/"+accountID),
+			"Name", "Sfprobe Test Account",
+		))
+	}
 }
 
 func jsonParserError(detail string) *sfFault {
@@ -276,7 +301,11 @@ func (o *Org) restParameterizedSearch(body []byte, version string, fs faultSet) 
 		}
 		spec.targets = append(spec.targets, t)
 	}
-	return jsonResponse(http.StatusOK, newDict("searchRecords", o.search(spec, version, fs))), nil
+	recs := o.search(spec, version, fs)
+	if fs.has(NestedResponse) {
+		withAccount(recs, version)
+	}
+	return jsonResponse(http.StatusOK, newDict("searchRecords", recs)), nil
 }
 
 // intValue reads a JSON number or a numeric string (Salesforce's parser
