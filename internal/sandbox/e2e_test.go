@@ -19,9 +19,9 @@ import (
 	"github.com/sfprobe/sfprobe/internal/metrics"
 	"github.com/sfprobe/sfprobe/internal/pause"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
-	"github.com/sfprobe/sfprobe/internal/sim"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
+	"github.com/sfprobe/sfprobe/internal/sim"
 )
 
 // faultCase is one row of the fault matrix: what a run with the fault must
