@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/validate"
 )
 
@@ -86,6 +87,18 @@ type ConnectView struct {
 	// Budget is the verdict on this run's sfInvokeAPI calls against the
 	// blocks' timeout and response type (Report.Finish sets it).
 	Budget *Budget `json:"budget,omitempty"`
+}
+
+// redact passes the texts taken from Connect (flow names, ARNs) through
+// the redactor, as every text from outside.
+func (v *ConnectView) redact() {
+	v.MinTimeoutFlow, v.StringMapFlow = redact.Text(v.MinTimeoutFlow), redact.Text(v.StringMapFlow)
+	for i := range v.AssociatedARNs {
+		v.AssociatedARNs[i] = redact.Text(v.AssociatedARNs[i])
+	}
+	for i := range v.Qualifiers {
+		v.Qualifiers[i] = redact.Text(v.Qualifiers[i])
+	}
 }
 
 // FlowCache keeps the InvokeLambdaFunction blocks of the flows and modules
@@ -176,6 +189,7 @@ func (s *session) checkConnectAccess(ctx context.Context) Result {
 		return withWarning(pol, "the instance side (association, contact flows) was not checked: no Amazon Connect client configured")
 	}
 	view, warnings, err := s.connectSide(ctx, instance, source)
+	view.redact()
 	var apiErr smithy.APIError
 	if err != nil && source == "resource-policy" && failure.ClassOf(err) == failure.Permission && errors.As(err, &apiErr) {
 		// sfprobe was not told the instance, so it was not granted its

@@ -266,6 +266,19 @@ func TestConnectAccess_instance(t *testing.T) {
 	}
 }
 
+// TestConnectAccess_redactsFlowNames: a flow name is text from outside:
+// a secret value in it never reaches the result.
+func TestConnectAccess_redactsFlowNames(t *testing.T) {
+	d := checktest.NewDeployment()
+	// SecretAccess registers the secret's values with the redactor.
+	require.NotEqual(t, check.Fail, check.RunAWSCheck(context.Background(), d.Deps(), check.SecretAccess, target()).Status)
+	d.Instance.Flows[0].Name = "flow " + checktest.SecretValues["Password"]
+	r := runConnect(d, connectTarget())
+	require.NotNil(t, r.Connect, r.Message)
+	assertNoSecret(t, r)
+	assert.Contains(t, r.Connect.MinTimeoutFlow, "flow ")
+}
+
 func timeoutOf(seconds int32) func(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 	return func(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 		c := checktest.FunctionConfig(checktest.SFEnv())
