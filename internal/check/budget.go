@@ -89,7 +89,7 @@ func (r *Report) judgeConnectBudget() {
 		b.ShapeProblem = r.shapeProblem()
 	}
 	var failClass failure.Class
-	var notes, problems []string
+	var infos, notes, problems []string
 	if b.LongestCheck != "" && v.MinTimeoutSeconds > 0 {
 		limit := int64(v.MinTimeoutSeconds) * 1000
 		b.Percent = int(b.LongestMS * 100 / limit)
@@ -109,12 +109,13 @@ func (r *Report) judgeConnectBudget() {
 			notes = append(notes, said+fmt.Sprintf(": at least %d %%, one slow Salesforce response away from the Error branch", BudgetWarnPercent))
 		default:
 			b.Verdict = BudgetOK
+			infos = append(infos, "timeout budget: "+said)
 		}
 		if ft := v.FunctionTimeoutSeconds; ft > 0 && b.LongestMS*100 >= int64(ft)*1000*BudgetWarnPercent {
 			notes = append(notes, fmt.Sprintf("the longest call (%d ms) is at least %d %% of the function's own timeout (%d s)", b.LongestMS, BudgetWarnPercent, ft))
 		}
 	} else {
-		notes = append(notes, fmt.Sprintf("timeout budget not judged: no sfInvokeAPI REPORT figures in this run (the chain did not run, or returned no log tail) to compare with the %d s block in %q", v.MinTimeoutSeconds, v.MinTimeoutFlow))
+		infos = append(infos, fmt.Sprintf("timeout budget not judged: no sfInvokeAPI REPORT figures in this run (the chain did not run, or returned no log tail) to compare with the %d s block in %q", v.MinTimeoutSeconds, v.MinTimeoutFlow))
 	}
 	if b.ShapeProblem != "" {
 		if failClass == "" {
@@ -131,13 +132,10 @@ func (r *Report) judgeConnectBudget() {
 		if failClass == failure.Timeout {
 			verdict.Remediation = BudgetRemedy
 		}
-	case len(notes) > 0 && b.Verdict != BudgetNotJudged:
-		verdict = withWarning(ca, strings.Join(notes, "; "))
 	case len(notes) > 0:
-		verdict = ca
-		verdict.Message = redact.Text(ca.Message + "; " + strings.Join(notes, "; "))
+		verdict = withWarning(withInfo(ca, infos), strings.Join(notes, "; "))
 	default:
-		verdict = ca
+		verdict = withInfo(ca, infos)
 	}
 	// The verdict replaces the status and its words; the rest of the
 	// result (duration, attempts, ...) stays.
@@ -146,6 +144,14 @@ func (r *Report) judgeConnectBudget() {
 	out.Remediation, out.Runbook = verdict.Remediation, verdict.Runbook
 	out.Connect = &v2
 	r.Checks[i] = out
+}
+
+// withInfo adds plain facts to r's message, its status unchanged.
+func withInfo(r Result, infos []string) Result {
+	if len(infos) > 0 {
+		r.Message = redact.Text(r.Message + "; " + strings.Join(infos, "; "))
+	}
+	return r
 }
 
 // BudgetRemedy is the remedy of a call that outlasts the flows' block.
