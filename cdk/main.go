@@ -1,8 +1,9 @@
-// Command cdk is sfprobe's CDK app: one stack per probed sfInvokeAPI
-// deployment. Configuration comes from context keys (cdk deploy -c
+// Command cdk is sfprobe's ready CDK app: one stack holding one monitor
+// (package cdk/monitor, which a team's own CDK app can embed instead; see
+// docs/DEPLOY.md). Configuration comes from context keys (cdk deploy -c
 // targetFunctionArn=... -c testPhone=...) or a JSON file (-c
-// configFile=sfprobe.json); see docs/DEPLOY.md. An invalid configuration
-// stops synth with exit code 2 before any construct is made.
+// configFile=sfprobe.json). An invalid configuration stops synth with exit
+// code 2 before any construct is made.
 package main
 
 import (
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/sfprobe/sfprobe/cdk/monitor"
 )
 
 func main() {
@@ -26,7 +29,7 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "sfprobe cdk: invalid configuration (see docs/DEPLOY.md):\n%s\n", indent(err))
 		return 2
 	}
-	if _, err := NewSfprobeStack(app, cfg.StackName, &SfprobeStackProps{Config: cfg}); err != nil {
+	if _, err := monitor.NewStack(app, cfg.StackName, &monitor.StackProps{Config: cfg}); err != nil {
 		fmt.Fprintf(os.Stderr, "sfprobe cdk: %s\n", indent(err))
 		return 2
 	}

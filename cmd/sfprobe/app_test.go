@@ -57,6 +57,7 @@ func TestUsageErrorsExit2BeforeAnyAWSCall(t *testing.T) {
 		{"bad secret ARN", []string{"run", fn, "--phone", "+441122334455", "--secret-arn", "mysecret"}, "--secret-arn:"},
 		{"bad kms ARN", []string{"run", fn, "--phone", "+441122334455", "--kms-key-arn", "arn:aws:kms:us-east-1:123456789012:thing"}, "--kms-key-arn:"},
 		{"bad connect ARN", []string{"run", fn, "--phone", "+441122334455", "--connect-instance-arn", "x"}, "--connect-instance-arn:"},
+		{"connect max flows out of range", []string{"run", fn, "--phone", "+441122334455", "--connect-max-flows", "0"}, "--connect-max-flows: 0 is not between 1 and 1000"},
 		{"bad timeout", []string{"run", fn, "--phone", "+441122334455", "--timeout", "-1s"}, "--timeout"},
 		{"expect-version an alias", []string{"run", fn, "--phone", "+441122334455", "--expect-version", "live"}, `--expect-version: "live" is not a function version`},
 		{"start expect-version without target", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--expect-version", "7"}, "--expect-version: needs the target flags"},

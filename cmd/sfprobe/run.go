@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -76,7 +77,7 @@ func runCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, &usageError{err.Error()}
 	}
-	return runChecks(ctx, a, depsFrom(cfg), f.target, names, format, check.WithTimeout(f.timeout))
+	return runChecks(ctx, a, depsFrom(cfg), f.target, names, format, check.WithTimeout(f.timeout), check.WithMaxFlows(f.maxFlows))
 }
 
 // depsFrom builds the checks' AWS clients for cfg.
@@ -86,6 +87,7 @@ func depsFrom(cfg aws.Config) check.Deps {
 		SecretsManager: secretsmanager.NewFromConfig(cfg),
 		KMS:            kms.NewFromConfig(cfg),
 		IAM:            iam.NewFromConfig(cfg),
+		Connect:        connect.NewFromConfig(cfg),
 	})
 }
 
@@ -111,7 +113,7 @@ func runTargetsFile(ctx context.Context, a *app, fs *flag.FlagSet, f targetFlags
 		}
 		deps[i] = depsFrom(cfg)
 	}
-	return runFleet(ctx, a, file.CheckTargets(), deps, names, format, concurrency, check.WithTimeout(f.timeout))
+	return runFleet(ctx, a, file.CheckTargets(), deps, names, format, concurrency, check.WithTimeout(f.timeout), check.WithMaxFlows(f.maxFlows))
 }
 
 // runFleet runs the checks over ts, target i with deps[i], at most

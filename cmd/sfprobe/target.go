@@ -21,6 +21,8 @@ type targetFlags struct {
 	timeout time.Duration
 	region  string
 	profile string
+	// maxFlows caps the contact flows ConnectAccess reads per run.
+	maxFlows int
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
@@ -36,6 +38,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run (default: all): "+joinNames())
 	fs.StringVar(&f.output, "output", "text", "report format: text, json or junit")
 	fs.DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "deadline of the whole run (with --targets: of each target's run)")
+	fs.IntVar(&f.maxFlows, "connect-max-flows", check.DefaultMaxFlows, fmt.Sprintf("ConnectAccess reads at most this many contact flows and modules per run, 1 to %d (the report warns when it cut the scan short)", check.MaxMaxFlows))
 	fs.StringVar(&f.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE)")
 }
@@ -82,6 +85,9 @@ func (f *targetFlags) runFlags() ([]string, report.Format, error) {
 	}
 	if f.timeout <= 0 {
 		return nil, "", usagef("--timeout: %s is not a positive duration", f.timeout)
+	}
+	if f.maxFlows < 1 || f.maxFlows > check.MaxMaxFlows {
+		return nil, "", usagef("--connect-max-flows: %d is not between 1 and %d", f.maxFlows, check.MaxMaxFlows)
 	}
 	return names, format, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -36,6 +37,8 @@ func main() {
 			SecretsManager: secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region = region }),
 			KMS:            kms.NewFromConfig(cfg, func(o *kms.Options) { o.Region = region }),
 			IAM:            iam.NewFromConfig(cfg),
+			// ConnectAccess sends each Connect call to the instance's region.
+			Connect: connect.NewFromConfig(cfg),
 		})
 	}
 	h := &handler.CheckConfig{

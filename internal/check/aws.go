@@ -426,22 +426,23 @@ func (s *session) describeKey(ctx context.Context, ref string) (*kmstypes.KeyMet
 	return out.KeyMetadata, nil
 }
 
-// checkConnectAccess: the function's resource policy lets Amazon Connect
-// (the given instance, when one is given) invoke it.
-func (s *session) checkConnectAccess(ctx context.Context) Result {
+// checkConnectPolicy: the function's resource policy lets Amazon Connect
+// (the given instance, when one is given) invoke it. It also returns the
+// instances the policy's Allow statements name.
+func (s *session) checkConnectPolicy(ctx context.Context) (Result, []string) {
 	if s.deps.Policy == nil {
-		return failed(ConnectAccess, failure.Config, "no Lambda client configured")
+		return failed(ConnectAccess, failure.Config, "no Lambda client configured"), nil
 	}
 	out, err := s.deps.Policy.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(s.target.Function)})
 	if err != nil {
 		if classifyAWS(ctx, err) == failure.NotFound {
-			return failed(ConnectAccess, failure.Permission, "the function has no resource policy, so Amazon Connect cannot invoke it: add it to the Connect instance (Contact flows > AWS Lambda)")
+			return failed(ConnectAccess, failure.Permission, "the function has no resource policy, so Amazon Connect cannot invoke it: add it to the Connect instance (Contact flows > AWS Lambda)"), nil
 		}
-		return failedErr(ConnectAccess, awsFailure(ctx, "get resource policy of "+s.target.Function, err))
+		return failedErr(ConnectAccess, awsFailure(ctx, "get resource policy of "+s.target.Function, err)), nil
 	}
 	doc, err := parseResourcePolicy(aws.ToString(out.Policy))
 	if err != nil {
-		return failed(ConnectAccess, failure.UnexpectedResponse, "the resource policy is not JSON")
+		return failed(ConnectAccess, failure.UnexpectedResponse, "the resource policy is not JSON"), nil
 	}
 	instances, unscoped := connectScopes(doc)
 	connect := policyPrincipal{Service: connectService}
@@ -465,32 +466,32 @@ func (s *session) checkConnectAccess(ctx context.Context) Result {
 		if len(ev.Deny) > 0 {
 			msg += "; and " + strings.Join(ev.Deny, ", ") + " denies it"
 		}
-		return failed(ConnectAccess, failure.Permission, msg)
+		return failed(ConnectAccess, failure.Permission, msg), instances
 	case len(ev.Deny) > 0:
 		whom := "Amazon Connect"
 		if want != "" {
 			whom = "Amazon Connect instance " + want
 		}
-		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy denies %s the invocation (%s): remove or narrow that Deny statement", whom, strings.Join(ev.Deny, ", ")))
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy denies %s the invocation (%s): remove or narrow that Deny statement", whom, strings.Join(ev.Deny, ", "))), instances
 	case want != "" && len(ev.Allow) == 0 && len(ev.MaybeAllow) > 0:
-		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect instance %s may invoke the function only under conditions sfprobe cannot evaluate: %s", want, strings.Join(ev.MaybeAllow, ", ")))
+		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect instance %s may invoke the function only under conditions sfprobe cannot evaluate: %s", want, strings.Join(ev.MaybeAllow, ", "))), instances
 	case want != "" && len(ev.Allow) == 0:
 		if len(instances) == 0 {
-			return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy does not let Amazon Connect instance %s invoke the function (its statements' AWS:SourceArn/AWS:SourceAccount conditions exclude it): add the function to that instance", want))
+			return failed(ConnectAccess, failure.Permission, fmt.Sprintf("the resource policy does not let Amazon Connect instance %s invoke the function (its statements' AWS:SourceArn/AWS:SourceAccount conditions exclude it): add the function to that instance", want)), instances
 		}
-		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want))
+		return failed(ConnectAccess, failure.Permission, fmt.Sprintf("Amazon Connect may invoke the function only from %s, not from %s: add the function to that instance", strings.Join(instances, ", "), want)), instances
 	case want != "" && unscoped:
-		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)%s", want, maybeDeny))
+		return warned(ConnectAccess, fmt.Sprintf("Amazon Connect may invoke the function from any instance (not scoped to %s)%s", want, maybeDeny)), instances
 	case want != "" && maybeDeny != "":
-		return warned(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function"+maybeDeny)
+		return warned(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function"+maybeDeny), instances
 	case want != "":
-		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function")
+		return passed(ConnectAccess, "Amazon Connect instance "+want+" may invoke the function"), instances
 	case unscoped:
-		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn"+maybeDeny)
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from any instance: scope the permission with AWS:SourceArn"+maybeDeny), instances
 	case maybeDeny != "":
-		return warned(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", ")+maybeDeny)
+		return warned(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", ")+maybeDeny), instances
 	}
-	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", "))
+	return passed(ConnectAccess, "Amazon Connect may invoke the function from "+strings.Join(instances, ", ")), instances
 }
 
 const connectService = "connect.amazonaws.com"

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -59,7 +60,37 @@ type PolicySimulator interface {
 	SimulatePrincipalPolicy(ctx context.Context, params *iam.SimulatePrincipalPolicyInput, optFns ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error)
 }
 
+// ConnectLambdaLister lists the Lambda functions associated with an Amazon
+// Connect instance: connect.ListLambdaFunctionsAPIClient.
+type ConnectLambdaLister = connect.ListLambdaFunctionsAPIClient
+
+// ContactFlowLister lists an instance's contact flows: connect.ListContactFlowsAPIClient.
+type ContactFlowLister = connect.ListContactFlowsAPIClient
+
+// ContactFlowModuleLister lists an instance's flow modules: connect.ListContactFlowModulesAPIClient.
+type ContactFlowModuleLister = connect.ListContactFlowModulesAPIClient
+
+// ContactFlowDescriber reads a contact flow's content.
+type ContactFlowDescriber interface {
+	DescribeContactFlow(ctx context.Context, params *connect.DescribeContactFlowInput, optFns ...func(*connect.Options)) (*connect.DescribeContactFlowOutput, error)
+}
+
+// ContactFlowModuleDescriber reads a flow module's content.
+type ContactFlowModuleDescriber interface {
+	DescribeContactFlowModule(ctx context.Context, params *connect.DescribeContactFlowModuleInput, optFns ...func(*connect.Options)) (*connect.DescribeContactFlowModuleOutput, error)
+}
+
+// ConnectReader is what ConnectAccess reads of the Connect instance.
+type ConnectReader interface {
+	ConnectLambdaLister
+	ContactFlowLister
+	ContactFlowModuleLister
+	ContactFlowDescriber
+	ContactFlowModuleDescriber
+}
+
 var (
+	_ ConnectReader        = (*connect.Client)(nil)
 	_ FunctionConfigGetter = (*lambda.Client)(nil)
 	_ PolicyGetter         = (*lambda.Client)(nil)
 	_ sfinvoke.Invoker     = (*lambda.Client)(nil)
@@ -75,7 +106,8 @@ var (
 
 // Deps are the AWS APIs the checks call. Checks whose dependency is nil
 // fail as config errors; SecretPolicies, KeyPolicies, KeyGrants and
-// Simulator are optional.
+// Simulator are optional; without Connect, ConnectAccess reads only the
+// function's resource policy and says so.
 type Deps struct {
 	FunctionConfig FunctionConfigGetter
 	Policy         PolicyGetter
@@ -88,6 +120,9 @@ type Deps struct {
 	KeyPolicies    KeyPolicyGetter
 	KeyGrants      KeyGrantLister
 	Simulator      PolicySimulator
+	// Connect reads the instance's side of ConnectAccess. Its calls go to
+	// the instance's region (a per-call option), whatever the client's.
+	Connect ConnectReader
 }
 
 // Clients groups the SDK clients that satisfy Deps.
@@ -96,6 +131,7 @@ type Clients struct {
 	SecretsManager *secretsmanager.Client
 	KMS            *kms.Client
 	IAM            *iam.Client
+	Connect        *connect.Client
 }
 
 // DepsFrom wires SDK clients into Deps.
@@ -112,6 +148,9 @@ func DepsFrom(c Clients) Deps {
 	}
 	if c.IAM != nil {
 		d.Simulator = c.IAM
+	}
+	if c.Connect != nil {
+		d.Connect = c.Connect
 	}
 	return d
 }

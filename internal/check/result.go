@@ -94,6 +94,9 @@ type Result struct {
 	Remediation string        `json:"remediation"`
 	// Runbook is the runbook anchor for a failure, e.g. docs/RUNBOOK.md#auth.
 	Runbook string `json:"runbook,omitempty"`
+	// Connect is what ConnectAccess found on the Connect instance's side
+	// (ConnectAccess only, when it got as far as the instance).
+	Connect *ConnectView `json:"connect,omitempty"`
 
 	// Invocation is what sfInvokeAPI's own REPORT line said about the
 	// check's invocations (chain checks only): of several, the longest

@@ -23,12 +23,22 @@ type options struct {
 	now               func() time.Time
 	runID             string
 	stepRetries       int
+	maxFlows          int
+	flowCache         *FlowCache
 }
 
 // DefaultStepRetries is how often `sfprobe run` repeats a chain step that
 // failed transiently (RetrySafe). The workflow's Lambdas repeat nothing
 // themselves: Step Functions' Retry does.
 const DefaultStepRetries = 2
+
+// WithMaxFlows caps the contact flows and flow modules ConnectAccess reads
+// (DescribeContactFlow/DescribeContactFlowModule calls) per run.
+func WithMaxFlows(n int) Option { return func(o *options) { o.maxFlows = n } }
+
+// WithFlowCache sets the cache of flow contents ConnectAccess keeps between
+// runs (default: one per process, so per warm Lambda).
+func WithFlowCache(c *FlowCache) Option { return func(o *options) { o.flowCache = c } }
 
 // WithStepRetries sets how often a transiently failed chain step is repeated.
 func WithStepRetries(n int) Option { return func(o *options) { o.stepRetries = n } }
@@ -67,6 +77,8 @@ func newOptions(opts []Option) options {
 		progress:          func(string, Status) {},
 		now:               time.Now,
 		stepRetries:       DefaultStepRetries,
+		maxFlows:          DefaultMaxFlows,
+		flowCache:         processFlowCache,
 	}
 	for _, f := range opts {
 		f(&o)

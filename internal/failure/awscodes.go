@@ -79,6 +79,11 @@ var awsCodes = []AWSCode{
 	{Code: "InvalidRequestContentException", Class: UnexpectedResponse},
 	{Code: "RequestTooLargeException", Class: UnexpectedResponse},
 	{Code: "UnsupportedMediaTypeException", Class: UnexpectedResponse},
+	// Amazon Connect (ConnectAccess reads the instance): its own fault.
+	// AccessDeniedException, ResourceNotFoundException (the instance),
+	// ThrottlingException, InvalidRequestException and
+	// InvalidParameterException are in the rows above.
+	{Code: "InternalServiceException", Class: Network},
 }
 
 var awsCodeIndex = func() map[string]AWSCode {

@@ -20,6 +20,7 @@ const (
 	EnvCallTimeout       = workflow.EnvCallTimeout
 	EnvMaxSecretVersions = workflow.EnvMaxSecretVersions
 	EnvMetricsTransport  = workflow.EnvMetricsTransport
+	EnvConnectMaxFlows   = workflow.EnvConnectMaxFlows
 )
 
 // Config is the functions' configuration from their environment.
@@ -31,13 +32,15 @@ type Config struct {
 	MaxSecretVersions int
 	// MetricsTransport is workflow.MetricsEMF (default) or MetricsAPI.
 	MetricsTransport string
+	// ConnectMaxFlows caps the flows ConnectAccess reads per run.
+	ConnectMaxFlows int
 }
 
 // ConfigFromEnv reads and validates the environment; getenv is os.Getenv
 // outside tests.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{Namespace: metrics.DefaultNamespace, CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions,
-		MetricsTransport: workflow.MetricsEMF}
+		MetricsTransport: workflow.MetricsEMF, ConnectMaxFlows: check.DefaultMaxFlows}
 	if v := getenv(EnvNamespace); v != "" {
 		c.Namespace = v
 	}
@@ -68,12 +71,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not a positive integer", EnvMaxSecretVersions, v)
 		}
 	}
+	if v := getenv(EnvConnectMaxFlows); v != "" {
+		if c.ConnectMaxFlows, err = strconv.Atoi(v); err != nil || c.ConnectMaxFlows < 1 || c.ConnectMaxFlows > check.MaxMaxFlows {
+			return c, fmt.Errorf("%s: %q is not an integer from 1 to %d", EnvConnectMaxFlows, v, check.MaxMaxFlows)
+		}
+	}
 	return c, nil
 }
 
 // CheckOptions are the check options the configuration implies.
 func (c Config) CheckOptions() []check.Option {
-	return []check.Option{check.WithCallTimeout(c.CallTimeout), check.WithMaxSecretVersions(c.MaxSecretVersions)}
+	return []check.Option{check.WithCallTimeout(c.CallTimeout), check.WithMaxSecretVersions(c.MaxSecretVersions), check.WithMaxFlows(c.ConnectMaxFlows)}
 }
 
 // Logger is the functions' structured logger (JSON to stderr, which Lambda

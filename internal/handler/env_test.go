@@ -14,7 +14,7 @@ import (
 )
 
 func TestConfigFromEnv(t *testing.T) {
-	defaults := handler.Config{Namespace: "sfprobe", CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions, MetricsTransport: "emf"}
+	defaults := handler.Config{Namespace: "sfprobe", CallTimeout: 15 * time.Second, MaxSecretVersions: check.DefaultMaxSecretVersions, MetricsTransport: "emf", ConnectMaxFlows: check.DefaultMaxFlows}
 	tests := []struct {
 		name    string
 		give    map[string]string
@@ -31,14 +31,17 @@ func TestConfigFromEnv(t *testing.T) {
 				"SFPROBE_CALL_TIMEOUT":        "20s",
 				"SFPROBE_MAX_SECRET_VERSIONS": "50",
 				"SFPROBE_METRICS_TRANSPORT":   "api",
+				"SFPROBE_CONNECT_MAX_FLOWS":   "200",
 			},
-			want: handler.Config{Namespace: "Custom/Probe", DetailedMetrics: true, KeepCases: true, CallTimeout: 20 * time.Second, MaxSecretVersions: 50, MetricsTransport: "api"},
+			want: handler.Config{Namespace: "Custom/Probe", DetailedMetrics: true, KeepCases: true, CallTimeout: 20 * time.Second, MaxSecretVersions: 50, MetricsTransport: "api", ConnectMaxFlows: 200},
 		},
 		{
 			name: "false flags",
 			give: map[string]string{"SFPROBE_DETAILED_METRICS": "false", "SFPROBE_KEEP_CASES": "False"},
 			want: defaults,
 		},
+		{name: "zero connect max flows", give: map[string]string{"SFPROBE_CONNECT_MAX_FLOWS": "0"}, wantErr: []string{"SFPROBE_CONNECT_MAX_FLOWS", `"0"`, "1 to 1000"}},
+		{name: "connect max flows above the bound", give: map[string]string{"SFPROBE_CONNECT_MAX_FLOWS": "1001"}, wantErr: []string{"SFPROBE_CONNECT_MAX_FLOWS"}},
 		{name: "bad detailed metrics", give: map[string]string{"SFPROBE_DETAILED_METRICS": "yes"}, wantErr: []string{"SFPROBE_DETAILED_METRICS", `"yes"`}},
 		{name: "bad keep cases", give: map[string]string{"SFPROBE_KEEP_CASES": "keep"}, wantErr: []string{"SFPROBE_KEEP_CASES", `"keep"`}},
 		{name: "call timeout without unit", give: map[string]string{"SFPROBE_CALL_TIMEOUT": "15"}, wantErr: []string{"SFPROBE_CALL_TIMEOUT", `"15"`, "positive duration"}},

@@ -42,8 +42,9 @@ var checkClassTable = []struct {
 	// As SecretAccess, plus DescribeKey without metadata and the simulation's
 	// denials.
 	{check.KmsKey, []failure.Class{failure.NotFound, failure.Permission, failure.Config, failure.UnexpectedResponse, failure.Throttled, failure.Network, failure.Timeout, failure.Unknown}},
-	// GetPolicy's not-found is reported as permission (no resource policy).
-	{check.ConnectAccess, []failure.Class{failure.Permission, failure.Config, failure.UnexpectedResponse, failure.Throttled, failure.Network, failure.Timeout, failure.Unknown}},
+	// GetPolicy's not-found is reported as permission (no resource policy);
+	// the Connect instance's not-found as not-found.
+	{check.ConnectAccess, []failure.Class{failure.Permission, failure.Config, failure.UnexpectedResponse, failure.Throttled, failure.Network, failure.Timeout, failure.Unknown, failure.NotFound}},
 	{check.PhoneLookup, chainClasses},
 	{check.CreateCase, chainClasses},
 	{check.CloseCase, chainClasses},

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -61,6 +62,7 @@ var faultMatrix = []faultCase{
 	{sandbox.FaultTargetMisconfigured, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultHostWithoutScheme, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultSecretARNEmpty, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
+	{sandbox.FaultNotAssociated, check.ConnectAccess, failure.Permission, check.CleanupDeleted},
 	{sandbox.FaultWrongVersion, check.PhoneLookup, failure.Config, check.CleanupNotNeeded},
 }
 
@@ -198,7 +200,7 @@ func TestFaultMatrix(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assertFailure(t, rep, tt)
@@ -323,7 +325,7 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assert.True(t, rep.OK, "%+v", rep.Checks)

@@ -33,6 +33,7 @@ const (
 	FaultTargetMisconfigured = "target-misconfigured"
 	FaultHostWithoutScheme   = "host-without-scheme"
 	FaultSecretARNEmpty      = "secret-arn-empty"
+	FaultNotAssociated       = "not-associated"
 	FaultMemoryNearlyFull    = "memory-nearly-full"
 	FaultWrongVersion        = "wrong-version"
 )
@@ -58,6 +59,7 @@ var awsFaults = []Fault{
 	{FaultTargetMisconfigured, "SF_HOST is the login host instead of the org's My Domain (URL_NOT_RESET)", check.TargetConfig, failure.Config},
 	{FaultHostWithoutScheme, "SF_HOST is the My Domain without https:// (requests raises MissingSchema)", check.TargetConfig, failure.Config},
 	{FaultSecretARNEmpty, "SF_CREDENTIALS_SECRETS_MANAGER_ARN is empty, the template's default (botocore raises ParamValidationError)", check.TargetConfig, failure.Config},
+	{FaultNotAssociated, "the function is not added to the Connect instance (its ListLambdaFunctions lacks it), though its resource policy lets Connect invoke it", check.ConnectAccess, failure.Permission},
 	// A warning, not a failure (issue 13 item 4): every chain check warns, the run passes.
 	{FaultMemoryNearlyFull, "sfInvokeAPI's REPORT lines show 121 of its 128 MB used (at least 90 %): every chain check warns, the run passes", check.PhoneLookup, ""},
 	{FaultWrongVersion, "the target expects version 2 (expect_version, --expect-version) but $LATEST answers: a deploy that did not take", check.PhoneLookup, failure.Config},

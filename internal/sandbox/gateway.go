@@ -38,6 +38,7 @@ type Gateway struct {
 	mu        sync.Mutex
 	url       string
 	intercept Interceptor
+	connect   http.Handler
 	serving   sync.WaitGroup
 }
 
@@ -51,6 +52,14 @@ func (g *Gateway) Intercept(fn Interceptor) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.intercept = fn
+}
+
+// ServeConnect makes h answer the Amazon Connect API (nil removes it):
+// moto has no contact flows.
+func (g *Gateway) ServeConnect(h http.Handler) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.connect = h
 }
 
 // NewGateway returns a gateway in front of the moto server at motoURL.
@@ -94,13 +103,17 @@ func NewGateway(motoURL string, router *lambdahttp.Router) *Gateway {
 // proxies the rest to moto.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
-	intercept := g.intercept
+	intercept, connect := g.intercept, g.connect
 	g.mu.Unlock()
 	if intercept != nil {
 		if e := intercept(r); e != nil {
 			lambdahttp.WriteAPIError(w, e)
 			return
 		}
+	}
+	if connect != nil && connectPath(r.URL.Path) {
+		connect.ServeHTTP(w, r)
+		return
 	}
 	if r.Method == http.MethodPost {
 		if fn, ok := g.router.Lookup(r.URL.Path); ok {

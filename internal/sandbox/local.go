@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -110,6 +111,9 @@ type Sandbox struct {
 	extractors []*logExtractor
 	// RIEs are the emulators serving the functions with Options.Binaries.
 	RIEs map[string]*RIE
+	// Connect is the Connect instance ConnectInstanceID: the function
+	// added to it, a flow and a module calling it.
+	Connect *ConnectInstance
 }
 
 // Start starts moto and the gateway, provisions every resource and serves
@@ -139,6 +143,7 @@ func Provision(ctx context.Context, a *AWS, opts Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("reset moto: %w", err)
 	}
 	a.Gateway().Intercept(nil)
+	a.Gateway().ServeConnect(nil)
 	a.Router().Reset()
 	simFaults, awsFault, err := splitFaults(opts.Faults)
 	if err != nil {
@@ -263,6 +268,8 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	if fault[FaultAccessDenied] {
 		s.aws.Gateway().Intercept(denyGetSecretValue(secretARN))
 	}
+	s.Connect = newConnectInstance(aws.ToString(fn.FunctionArn), fault[FaultNotAssociated])
+	s.aws.Gateway().ServeConnect(s.Connect)
 
 	s.Org = org
 	footprint := sim.DefaultFootprint
@@ -349,6 +356,7 @@ func (s *Sandbox) serveFunctions() {
 		SecretsManager: secretsmanager.NewFromConfig(s.cfg),
 		KMS:            kms.NewFromConfig(s.cfg),
 		IAM:            iam.NewFromConfig(s.cfg),
+		Connect:        connect.NewFromConfig(s.cfg),
 	})
 	opts := []check.Option{check.WithCallTimeout(s.functionTimeout() + sfinvoke.DefaultCallTimeout - 6*time.Second)}
 	log := functionLogger(s.opts.Logs)

@@ -29,6 +29,9 @@ const (
 	// function's log, no PutMetricData request) or MetricsAPI
 	// (PutMetricData).
 	EnvMetricsTransport = "SFPROBE_METRICS_TRANSPORT"
+	// EnvConnectMaxFlows caps the contact flows and modules ConnectAccess
+	// reads per run (the connectMaxFlows prop).
+	EnvConnectMaxFlows = "SFPROBE_CONNECT_MAX_FLOWS"
 )
 
 // The values of EnvMetricsTransport.

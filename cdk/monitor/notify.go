@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -12,8 +12,10 @@ import (
 
 // Notifications are the paging topic and its key.
 type Notifications struct {
-	Topic awssns.Topic
-	// Key is the topic's key: the stack's own, or topicKmsKeyArn's.
+	// Topic is the monitor's own topic, or the one given to it.
+	Topic awssns.ITopic
+	// Key is the topic's key: the monitor's own, or topicKmsKeyArn's; nil
+	// for a given topic.
 	Key awskms.IKey
 }
 
@@ -23,10 +25,16 @@ type Notifications struct {
 // CloudWatch alarms, with an e-mail subscription when alarmEmail is set.
 // The key is the stack's own ($1 a month) unless topicKmsKeyArn names an
 // existing one, whose key policy must then hold the statement this
-// function adds to its own key (docs/DEPLOY.md).
-func NewNotifications(scope constructs.Construct, id string, c Config) *Notifications {
+// function adds to its own key (docs/DEPLOY.md). A given topic (the
+// construct's MonitorProps.Topic) is used as it is: no key, no
+// subscription, and a publish statement only when the topic belongs to
+// this app (an imported topic's policy is its owner's to set).
+func NewNotifications(scope constructs.Construct, id string, c Config, given awssns.ITopic) *Notifications {
 	group := constructs.NewConstruct(scope, jsii.String(id))
-	stack := awscdk.Stack_Of(scope)
+	if given != nil {
+		given.AddToResourcePolicy(publishStatement(scope, given))
+		return &Notifications{Topic: given}
+	}
 	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
 	var key awskms.IKey
 	if c.TopicKmsKeyArn != "" {
@@ -54,18 +62,24 @@ func NewNotifications(scope constructs.Construct, id string, c Config) *Notifica
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	topic.AddToResourcePolicy(publishStatement(scope, topic))
+	if c.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(c.AlarmEmail), nil))
+	}
+	return &Notifications{Topic: topic, Key: key}
+}
+
+// publishStatement lets this account's CloudWatch alarms publish to topic.
+func publishStatement(scope constructs.Construct, topic awssns.ITopic) awsiam.PolicyStatement {
+	stack := awscdk.Stack_Of(scope)
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  jsii.Strings(*topic.TopicArn()),
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
 			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + *stack.Partition() + ":cloudwatch:" + *stack.Region() + ":" + *stack.Account() + ":alarm:*"},
 		},
-	}))
-	if c.AlarmEmail != "" {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(c.AlarmEmail), nil))
-	}
-	return &Notifications{Topic: topic, Key: key}
+	})
 }

@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"fmt"
@@ -78,7 +78,10 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 		return nil, err
 	}
 	env := map[string]map[string]*string{
-		FnCheckConfig:     {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
+		FnCheckConfig: {
+			workflow.EnvCallTimeout:     jsii.String(CallTimeout),
+			workflow.EnvConnectMaxFlows: jsii.String(strconv.Itoa(c.ConnectMaxFlows)),
+		},
 		FnCheckSalesforce: {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
 		FnCleanup: {
 			workflow.EnvCallTimeout: jsii.String(CallTimeout),
@@ -177,7 +180,7 @@ func checkAssets(c Config) error {
 	names := []string{}
 	for _, wf := range workflow.Functions {
 		if _, ok := FunctionTimeouts[wf.Name]; !ok {
-			return fmt.Errorf("function %s: no timeout configured in cdk/functions.go", wf.Name)
+			return fmt.Errorf("function %s: no timeout configured in cdk/monitor/functions.go", wf.Name)
 		}
 		names = append(names, wf.Name)
 	}

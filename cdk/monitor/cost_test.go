@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"fmt"
@@ -193,7 +193,7 @@ func TestCostSection(t *testing.T) {
 		"| per target, 2 targets in one stack, own key / shared key " + fleet(2),
 		"| per target, 5 targets in one stack, own key / shared key " + fleet(5),
 	}
-	for file, rows := range map[string][]string{"../docs/DEPLOY.md": deploy, "../README.md": readme} {
+	for file, rows := range map[string][]string{"../../docs/DEPLOY.md": deploy, "../../README.md": readme} {
 		doc, err := os.ReadFile(file)
 		require.NoError(t, err)
 		for _, row := range rows {

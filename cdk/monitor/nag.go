@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"strings"
@@ -18,7 +18,7 @@ func regexAppliesTo(re string) cdknag.RegexAppliesTo {
 
 // addNagSuppressions suppresses the AwsSolutions findings sfprobe accepts,
 // each on its own resource, for the named finding only, with the reason.
-func addNagSuppressions(s *SfprobeStack) {
+func addNagSuppressions(s *Monitor) {
 	suppress := func(construct any, id, reason string, appliesTo ...any) {
 		sup := &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
 		if len(appliesTo) > 0 {
@@ -38,6 +38,17 @@ func addNagSuppressions(s *SfprobeStack) {
 		suppress(c.Roles[name], "AwsSolutions-IAM5",
 			"The target functions' qualifiers (versions and aliases): the checks call sfInvokeAPI by the reference configured, which may be qualified. No other function matches.",
 			qualifiers...)
+	}
+	var flows []any
+	for _, t := range cfg.DefaultTargets() {
+		if t.ConnectInstanceARN != "" {
+			flows = append(flows, "Resource::"+t.ConnectInstanceARN+"/contact-flow/*", "Resource::"+t.ConnectInstanceARN+"/flow-module/*")
+		}
+	}
+	if len(flows) > 0 {
+		suppress(c.Roles[FnCheckConfig], "AwsSolutions-IAM5",
+			"The named Connect instances' contact flows and flow modules: ConnectAccess reads every flow that may invoke sfInvokeAPI (ListContactFlows, then DescribeContactFlow/DescribeContactFlowModule per flow), and flows are created in the Connect console after the deploy. No other instance's flows match.",
+			flows...)
 	}
 	if cfg.MetricsTransport == MetricsAPI {
 		suppress(c.Roles[FnPublishMetrics], "AwsSolutions-IAM5",

@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
 	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/validate"
@@ -117,6 +118,10 @@ type Config struct {
 	MetricsTransport string `json:"metricsTransport"`
 	// AssetRoot holds the prebuilt <function>/bootstrap files (make build).
 	AssetRoot string `json:"assetRoot"`
+	// ConnectMaxFlows caps the contact flows and flow modules ConnectAccess
+	// reads (DescribeContactFlow/DescribeContactFlowModule) per run, 1 to
+	// 1000 (default 50); the report warns when it cut the scan short.
+	ConnectMaxFlows int `json:"connectMaxFlows"`
 
 	// Targets are targetsFile's entries, as ConfigFrom read them; not a
 	// configuration key.
@@ -165,6 +170,7 @@ func DefaultConfig() Config {
 		MetricsTransport: MetricsEMF,
 		Dashboard:        true,
 		AssetRoot:        DefaultAssetRoot,
+		ConnectMaxFlows:  check.DefaultMaxFlows,
 	}
 }
 
@@ -388,6 +394,9 @@ func (c Config) validate(given map[string]bool) error {
 		} else if r := c.region(); targetErr == nil && arnField(c.TopicKmsKeyArn, 3) != r {
 			bad("topicKmsKeyArn", "region %s differs from the stack's %s (the first target's): the paging topic's key must be in the stack's region", arnField(c.TopicKmsKeyArn, 3), r)
 		}
+	}
+	if c.ConnectMaxFlows < 1 || c.ConnectMaxFlows > check.MaxMaxFlows {
+		bad("connectMaxFlows", "%d: want 1 to %d (default %d)", c.ConnectMaxFlows, check.MaxMaxFlows, check.DefaultMaxFlows)
 	}
 	switch c.MetricsTransport {
 	case MetricsEMF, MetricsAPI:

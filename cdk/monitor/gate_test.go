@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"os"
@@ -134,11 +134,11 @@ func TestDeployGateNeedsItsBootstrap(t *testing.T) {
 	cfg, err := ConfigFrom(ctx, noFile)
 	require.NoError(t, err)
 	app := newApp(t)
-	_, err = NewSfprobeStack(app, "NoGateOff", &SfprobeStackProps{Config: cfg})
+	_, err = NewStack(app, "NoGateOff", &StackProps{Config: cfg})
 	require.NoError(t, err, "without deployGate the gate's bootstrap is not needed")
 
 	cfg.DeployGate = true
-	_, err = NewSfprobeStack(app, "NoGate", &SfprobeStackProps{Config: cfg})
+	_, err = NewStack(app, "NoGate", &StackProps{Config: cfg})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "assetRoot: "+filepath.Join(root, FnDeployGate, "bootstrap")+" is missing: run make build")
 	assert.Nil(t, app.Node().TryFindChild(jsii.String("NoGate")))
@@ -153,7 +153,7 @@ func TestDeployGateSaltChangesPerSynth(t *testing.T) {
 	cfg, err := ConfigFrom(ctx, noFile)
 	require.NoError(t, err)
 	salt := func(id string) string {
-		stack, err := NewSfprobeStack(newApp(t), id, &SfprobeStackProps{Config: cfg})
+		stack, err := NewStack(newApp(t), id, &StackProps{Config: cfg})
 		require.NoError(t, err)
 		s := &synthesized{stack: stack, template: assertions.Template_FromStack(stack.Stack, nil)}
 		raw := s.template.FindResources(jsii.String("Custom::Trigger"), nil)

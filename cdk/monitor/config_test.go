@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"errors"
@@ -168,6 +168,7 @@ func TestConfigValidationErrors(t *testing.T) {
 		{"latency too high", "runLatencyMs", "300000", "runLatencyMs: 300000: want 1000 to 279999"},
 		{"latency not a number", "runLatencyMs", "20s", "runLatencyMs: 20s is not a whole number"},
 		{"retention not allowed", "logRetentionDays", "31", "logRetentionDays: 31: want one of [1 3 5 7 14 30"},
+		{"connect max flows zero", "connectMaxFlows", "0", "connectMaxFlows: 0: want 1 to 1000"},
 		{"bool not a bool", "keepCases", "yes please", "keepCases: yes please is not true or false"},
 		{"stack name", "stackName", "1probe", "stackName:"},
 		{"asset root empty", "assetRoot", "", "assetRoot: required"},
@@ -242,7 +243,7 @@ func TestConfigEvaluationRange(t *testing.T) {
 }
 
 func TestContextKeysMatchDocs(t *testing.T) {
-	doc, err := os.ReadFile("../docs/DEPLOY.md")
+	doc, err := os.ReadFile("../../docs/DEPLOY.md")
 	require.NoError(t, err)
 	for _, k := range ContextKeys() {
 		assert.Contains(t, string(doc), "`"+k+"`", "docs/DEPLOY.md documents context key %s", k)

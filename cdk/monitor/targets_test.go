@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"encoding/json"
@@ -160,7 +160,7 @@ func TestConfigTargetsFileErrors(t *testing.T) {
 // TestTargetsFileDocExample: the example file of docs/DEPLOY.md is a valid
 // targets file for a stack.
 func TestTargetsFileDocExample(t *testing.T) {
-	doc, err := os.ReadFile("../docs/DEPLOY.md")
+	doc, err := os.ReadFile("../../docs/DEPLOY.md")
 	require.NoError(t, err)
 	m := regexp.MustCompile("(?s)```yaml\n# fleet.yaml\n(.*?)```").FindSubmatch(doc)
 	require.NotNil(t, m, "docs/DEPLOY.md has a ```yaml block starting # fleet.yaml")
@@ -209,6 +209,9 @@ func TestFleetGrants(t *testing.T) {
 				"kms:ViaService":                  []any{"secretsmanager.eu-west-2.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"},
 				"kms:EncryptionContext:SecretARN": []any{testEUSecretArn, testSecretArn},
 			}}},
+			// The one target that names its Connect instance: that instance only.
+			{SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, []any{testEUConnectArn}, nil},
+			{SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, []any{testEUConnectArn + "/contact-flow/*", testEUConnectArn + "/flow-module/*"}, nil},
 		},
 		FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
 		FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
@@ -340,7 +343,7 @@ func TestFleetDashboard(t *testing.T) {
 // TestExampleConfigs: the example configurations make synth uses are valid
 // (their paths are relative to the repository root, where cdk runs).
 func TestExampleConfigs(t *testing.T) {
-	fromRoot := func(path string) ([]byte, error) { return os.ReadFile("../" + path) }
+	fromRoot := func(path string) ([]byte, error) { return os.ReadFile("../../" + path) }
 	for file, wantTargets := range map[string]int{"cdk/example-config.json": 1, "cdk/example-fleet-config.json": 2} {
 		c, err := ConfigFrom(map[string]any{"configFile": file}, fromRoot)
 		require.NoError(t, err, file)

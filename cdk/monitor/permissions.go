@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"encoding/json"
@@ -23,6 +23,8 @@ const (
 	SidPutMetrics         = "PutMetricsInNamespace"
 	SidInvokeFunctions    = "InvokeSfprobeFunctions"
 	SidReadPauseParameter = "ReadPauseParameter"
+	SidListConnect        = "ListConnectInstanceFunctionsAndFlows"
+	SidDescribeFlows      = "DescribeConnectInstanceFlows"
 )
 
 // IAM's size limits, in characters without whitespace: a customer managed
@@ -96,15 +98,19 @@ func (c Config) targetResources() []string { return functionResources(c.TargetFu
 //     the targets' secrets;
 //   - check-salesforce and cleanup invoke the targets.
 func targetGrants(fn string, ts []check.Target) []grant {
-	var fns, secrets, keys, via []string
+	var fns, secrets, keys, via, instances, flows []string
 	for _, t := range ts {
+		if t.ConnectInstanceARN != "" {
+			instances = appendNew(instances, t.ConnectInstanceARN)
+			flows = appendNew(flows, t.ConnectInstanceARN+"/contact-flow/*", t.ConnectInstanceARN+"/flow-module/*")
+		}
 		fns = appendNew(fns, functionResources(t.Function)...)
 		secrets = appendNew(secrets, t.SecretARN)
 		keys = appendNew(keys, t.KMSKeyARN)
 		via = appendNew(via, "secretsmanager."+arnField(t.SecretARN, 3)+".amazonaws.com")
 	}
 	// CDK sorts a statement's resources; sort the conditions' values alike.
-	for _, list := range [][]string{fns, secrets, keys, via} {
+	for _, list := range [][]string{fns, secrets, keys, via, instances, flows} {
 		sort.Strings(list)
 	}
 	allow := func(sid string, actions, resources []string, condition map[string]any) grant {
@@ -112,7 +118,7 @@ func targetGrants(fn string, ts []check.Target) []grant {
 	}
 	switch fn {
 	case FnCheckConfig:
-		return []grant{
+		gs := []grant{
 			allow(SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, fns, nil),
 			allow(SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, secrets, nil),
 			allow(SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, keys, nil),
@@ -123,6 +129,16 @@ func targetGrants(fn string, ts []check.Target) []grant {
 				},
 			}),
 		}
+		// ConnectAccess reads the named instances' side: the functions
+		// added to them and their flows' content (the Service Authorization
+		// Reference's resource types: instance for the List actions,
+		// contact-flow and contact-flow-module for the Describe actions).
+		if len(instances) > 0 {
+			gs = append(gs,
+				allow(SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, instances, nil),
+				allow(SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, flows, nil))
+		}
+		return gs
 	case FnCheckSalesforce, FnCleanup:
 		return []grant{allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil)}
 	}

@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"encoding/json"
@@ -85,7 +85,7 @@ func Substitutions(c Config, fns *Functions, extra map[string]Substitution) (map
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("workflow: the definition uses ${%s}, which the stack does not fill (cdk/workflow.go)", strings.Join(missing, "}, ${"))
+		return nil, fmt.Errorf("workflow: the definition uses ${%s}, which the stack does not fill (cdk/monitor/workflow.go)", strings.Join(missing, "}, ${"))
 	}
 	return subs, nil
 }

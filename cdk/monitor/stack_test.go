@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"encoding/json"
@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 // synthesized is one stack made for the tests, its template as plain JSON
 // and the raw assertions handle.
 type synthesized struct {
-	stack    *SfprobeStack
+	stack    *Stack
 	template assertions.Template
 	json     map[string]any
 }
@@ -83,7 +83,7 @@ var variants = map[string]map[string]any{
 		"schedule": "rate(1 minute)", "metricNamespace": "Team/sfprobe", "targetName": "prod-eu",
 		"runFailureAlarm": "3/5", "runLatencyMs": 15000, "logRetentionDays": 90, "stackName": "SfprobeProdEu",
 		"diagnosticAlarms": true, "tracing": true, "workflowLogLevel": "ALL", "configSchedule": "every-run",
-		"metricsTransport": "api",
+		"metricsTransport": "api", "connectMaxFlows": 200,
 	},
 	"off": {"schedule": "off"},
 	// The leanest: a shared topic key, no workflow logs, AWS-side checks hourly.
@@ -178,7 +178,7 @@ func assetRoot(t *testing.T) string {
 // newApp returns an app with cdk.json's feature flags, as cdk synth has.
 func newApp(t *testing.T) awscdk.App {
 	t.Helper()
-	raw, err := os.ReadFile("../cdk.json")
+	raw, err := os.ReadFile("../../cdk.json")
 	require.NoError(t, err)
 	var cdkJSON struct {
 		Context map[string]any `json:"context"`
@@ -206,7 +206,7 @@ func synth(t *testing.T, name string) *synthesized {
 	cfg, err := ConfigFrom(ctx, readTestFile)
 	require.NoError(t, err)
 	app := newApp(t)
-	stack, err := NewSfprobeStack(app, cfg.StackName, &SfprobeStackProps{Config: cfg, DeploySalt: testSalt})
+	stack, err := NewStack(app, cfg.StackName, &StackProps{Config: cfg, DeploySalt: testSalt})
 	require.NoError(t, err)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	tmpl := templateOf(t, stack)
@@ -223,7 +223,7 @@ func synth(t *testing.T, name string) *synthesized {
 // @aws-cdk/core:annotationsInValidationReport, an error annotation (an
 // unsuppressed cdk-nag finding) fails the synthesis itself: report it as a
 // test failure rather than a panic.
-func templateOf(t *testing.T, stack *SfprobeStack) (tmpl assertions.Template) {
+func templateOf(t *testing.T, stack *Stack) (tmpl assertions.Template) {
 	t.Helper()
 	defer func() {
 		if r := recover(); r != nil {
@@ -374,10 +374,11 @@ func TestFunctionsEnvironment(t *testing.T) {
 		fn      string
 		want    map[string]any
 	}{
-		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s"}},
+		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "50"}},
 		{"default", FnCheckSalesforce, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "false"}},
 		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false", workflow.EnvMetricsTransport: workflow.MetricsEMF}},
+		{"full", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "200"}},
 		{"full", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "true"}},
 		{"full", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "Team/sfprobe", workflow.EnvDetailedMetrics: "true", workflow.EnvMetricsTransport: workflow.MetricsAPI}},
 	}
@@ -450,7 +451,11 @@ func TestFunctionPolicies(t *testing.T) {
 			decrypt,
 		}
 		if variant == "full" {
-			checkConfig = append(checkConfig, statement{SidSimulateRole, []string{"iam:SimulatePrincipalPolicy"}, []any{testRoleArn}, nil})
+			// The named Connect instance only, and its flows and modules.
+			checkConfig = append(checkConfig,
+				statement{SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, []any{testConnectArn}, nil},
+				statement{SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, []any{testConnectArn + "/contact-flow/*", testConnectArn + "/flow-module/*"}, nil},
+				statement{SidSimulateRole, []string{"iam:SimulatePrincipalPolicy"}, []any{testRoleArn}, nil})
 		}
 		want := map[string][]statement{
 			FnCheckConfig:     checkConfig,
@@ -969,19 +974,19 @@ func TestChecksFromDefinition(t *testing.T) {
 	assert.Equal(t, []string{"TargetConfig", "SecretAccess", "KmsKey", "ConnectAccess", "PhoneLookup", "CreateCase", "CloseCase", "VerifyCaseClosed"}, got)
 }
 
-func TestNewSfprobeStackRejects(t *testing.T) {
+func TestNewStackRejects(t *testing.T) {
 	ctx := required()
 	ctx["assetRoot"] = t.TempDir() // no bootstraps
 	cfg, err := ConfigFrom(ctx, noFile)
 	require.NoError(t, err)
 	app := newApp(t)
-	_, err = NewSfprobeStack(app, "Missing", &SfprobeStackProps{Config: cfg})
+	_, err = NewStack(app, "Missing", &StackProps{Config: cfg})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "check-config/bootstrap is missing: run make build")
 	assert.Nil(t, app.Node().TryFindChild(jsii.String("Missing")), "missing assets make no construct")
 
 	cfg.TestPhone = "nope"
-	_, err = NewSfprobeStack(app, "Invalid", &SfprobeStackProps{Config: cfg})
+	_, err = NewStack(app, "Invalid", &StackProps{Config: cfg})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "testPhone:")
 	assert.Nil(t, app.Node().TryFindChild(jsii.String("Invalid")), "an invalid configuration makes no construct")
@@ -1002,20 +1007,4 @@ func TestEmptySubstitutionLintScope(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestConfigFromContext(t *testing.T) {
-	ctx := map[string]any{}
-	for k, v := range required() {
-		ctx[k] = v
-	}
-	ctx["perCheckAlarms"] = true  // as cdk.json holds it
-	ctx["runLatencyMs"] = "12000" // as -c passes it
-	ctx["aws:cdk:enable-path-metadata"] = true
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
-	c, err := ConfigFromContext(app)
-	require.NoError(t, err)
-	assert.True(t, c.PerCheckAlarms)
-	assert.Equal(t, 12000, c.RunLatencyMs)
-	assert.Equal(t, testFunctionArn, c.TargetFunctionArn)
 }
