@@ -61,6 +61,8 @@ func TestUsageErrorsExit2BeforeAnyAWSCall(t *testing.T) {
 		{"bad timeout", []string{"run", fn, "--phone", "+441122334455", "--timeout", "-1s"}, "--timeout"},
 		{"expect-version an alias", []string{"run", fn, "--phone", "+441122334455", "--expect-version", "live"}, `--expect-version: "live" is not a function version`},
 		{"start expect-version without target", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--expect-version", "7"}, "--expect-version: needs the target flags"},
+		{"expect-version without the chain", []string{"run", fn, "--checks", "TargetConfig", "--expect-version", "7"}, "--expect-version: the version is read from PhoneLookup's invocation"},
+		{"start expect-version scope aws", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", fn, "--phone", "+441122334455", "--scope", "aws", "--expect-version", "7"}, "--expect-version: the version is read from the chain's invocations"},
 		{"start expect-version bad", []string{"start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", fn, "--phone", "+441122334455", "--expect-version", "v7"}, "--expect-version:"},
 		{"positional", []string{"run", fn, "--phone", "+441122334455", "extra"}, `unexpected argument "extra"`},
 		{"unknown flag", []string{"run", "--bogus"}, "flag provided but not defined: -bogus"},

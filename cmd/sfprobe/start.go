@@ -90,6 +90,9 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	default:
 		return exitUsage, usagef("--scope: %q is not all, salesforce or aws", scope)
 	}
+	if scope == workflow.ScopeAWS && f.target.ExpectVersion != "" {
+		return exitUsage, usagef("--expect-version: the version is read from the chain's invocations, which --scope aws does not run")
+	}
 	if targetsFile != "" {
 		var given []string
 		for _, name := range singleTargetFlags {

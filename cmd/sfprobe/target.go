@@ -67,6 +67,9 @@ func (f *targetFlags) validated() ([]string, report.Format, error) {
 	if err := f.target.ValidateFor(chain); err != nil {
 		return nil, "", &usageError{flagNames(err.Error())}
 	}
+	if !chain && f.target.ExpectVersion != "" {
+		return nil, "", usagef("--expect-version: the version is read from PhoneLookup's invocation: add PhoneLookup to --checks")
+	}
 	return names, format, nil
 }
 

@@ -93,9 +93,9 @@ func parseTextReport(line string) (Invocation, bool) {
 		case "Billed Duration":
 			inv.BilledDurationMS = v
 		case "Memory Size":
-			inv.MemorySizeMB = int(math.Round(v))
+			inv.MemorySizeMB = megabytes(v)
 		case "Max Memory Used":
-			inv.MaxMemoryUsedMB = int(math.Round(v))
+			inv.MaxMemoryUsedMB = megabytes(v)
 		case "Init Duration":
 			inv.InitDurationMS = v
 		case "Restore Duration":
@@ -108,6 +108,18 @@ func parseTextReport(line string) (Invocation, bool) {
 		return Invocation{}, false
 	}
 	return inv, true
+}
+
+// maxMB bounds a memory figure: Lambda's largest memory size is 10,240 MB;
+// anything past this is not a REPORT figure and reads as 0 (unknown).
+const maxMB = 1 << 20
+
+// megabytes rounds a memory figure, 0 for one out of range.
+func megabytes(v float64) int {
+	if v < 0 || v > maxMB || math.IsNaN(v) {
+		return 0
+	}
+	return int(math.Round(v))
 }
 
 // parseJSONReport reads the platform.report record of the JSON log format.
@@ -135,11 +147,14 @@ func parseJSONReport(line string) (Invocation, bool) {
 	if m.DurationMS == nil || m.MemorySizeMB == nil {
 		return Invocation{}, false
 	}
+	if *m.DurationMS < 0 || m.BilledDurationMS < 0 || m.InitDurationMS < 0 || m.RestoreDurationMS < 0 {
+		return Invocation{}, false
+	}
 	inv := Invocation{
 		DurationMS:       *m.DurationMS,
 		BilledDurationMS: m.BilledDurationMS,
-		MemorySizeMB:     int(math.Round(*m.MemorySizeMB)),
-		MaxMemoryUsedMB:  int(math.Round(m.MaxMemoryUsedMB)),
+		MemorySizeMB:     megabytes(*m.MemorySizeMB),
+		MaxMemoryUsedMB:  megabytes(m.MaxMemoryUsedMB),
 		InitDurationMS:   m.InitDurationMS,
 	}
 	if inv.InitDurationMS == 0 {

@@ -55,6 +55,12 @@ func TestParseLogTail(t *testing.T) {
 			want:   sfinvoke.Invocation{DurationMS: 41.5, BilledDurationMS: 42, MemorySizeMB: 128, MaxMemoryUsedMB: 116, InitDurationMS: 512.25},
 			wantOK: true,
 		},
+		{
+			name:   "a memory figure out of range reads as unknown",
+			give:   tail("REPORT " + rid + "\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 99999999999999999999999 MB\tMax Memory Used: 70 MB\t"),
+			want:   sfinvoke.Invocation{DurationMS: 1, BilledDurationMS: 1, MaxMemoryUsedMB: 70},
+			wantOK: true,
+		},
 		{name: "a customer line that looks like a report is not one", give: tail("[INFO] Duration: 5 ms Memory Size: 1 MB"), wantOK: false},
 		{name: "cut tail without REPORT", give: tail("START "+rid, "END "+rid), wantOK: false},
 		{name: "not base64", give: "%%%", wantOK: false},
