@@ -132,3 +132,40 @@ func TestEveryTaskRetriesOnlyTransientAndCatches(t *testing.T) {
 	walk(doc["States"].(map[string]any), false)
 	assert.Equal(t, 10, tasks, "the pause switch's read and gate, the AWS checks, 4 chain steps, cleanup, publish, summarize")
 }
+
+// Every Lambda Task retries AWS's recommended set of Lambda service errors,
+// ClientExecutionTimeoutException included.
+func TestLambdaTasksRetryTheBestPracticeSet(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(Definition()), &doc))
+	want := []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+		"Lambda.ClientExecutionTimeoutException", "Lambda.TooManyRequestsException"}
+	var n int
+	var walk func(states map[string]any)
+	walk = func(states map[string]any) {
+		for name, v := range states {
+			s := v.(map[string]any)
+			if s["Resource"] == "arn:aws:states:::lambda:invoke" {
+				n++
+				var got []any
+				for _, r := range s["Retry"].([]any) {
+					got = append(got, r.(map[string]any)["ErrorEquals"].([]any)...)
+				}
+				for _, e := range want {
+					assert.Contains(t, got, e, "task %s", name)
+				}
+			}
+			if bs, ok := s["Branches"].([]any); ok {
+				for _, b := range bs {
+					walk(b.(map[string]any)["States"].(map[string]any))
+				}
+			}
+			if p, ok := s["ItemProcessor"].(map[string]any); ok {
+				walk(p["States"].(map[string]any))
+			}
+		}
+	}
+	walk(doc["States"].(map[string]any))
+	assert.Equal(t, 9, n)
+	assert.Contains(t, TransientErrors, "Lambda.ClientExecutionTimeoutException")
+}
