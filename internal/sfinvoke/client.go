@@ -209,26 +209,31 @@ func (c *Client) FindCases(ctx context.Context) ([]StaleCase, error) {
 	return out, nil
 }
 
-// FindRunCase returns the Id of the Case carrying the run marker, or "" when
-// there is none: how a create whose response was lost is recovered without
-// creating a second case.
-func (c *Client) FindRunCase(ctx context.Context, marker string) (string, error) {
+// FindRunCases returns the Ids of every Case carrying the run marker (none
+// when there is none): how a create whose response was lost is recovered
+// without creating a second case, and how cleanup finds every case a run
+// left. sfInvokeAPI's query operation reads one page of results (it does
+// not follow nextRecordsUrl, and no operation of v5.26 does): up to 2,000
+// records, far more than a run can create; every record of that page is
+// read, not only the first.
+func (c *Client) FindRunCases(ctx context.Context, marker string) ([]string, error) {
 	raw, err := c.call(ctx, events.FindRunCase, events.Values{Marker: marker})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	count, err := intField(raw, "sf_count")
 	if err != nil {
-		return "", failure.Wrap(failure.UnexpectedResponse, "query result", err)
+		return nil, failure.Wrap(failure.UnexpectedResponse, "query result", err)
 	}
-	if count == 0 {
-		return "", nil
+	var ids []string
+	for i := 0; i < count; i++ {
+		id, err := stringField(raw, "sf_records_"+strconv.Itoa(i)+"_Id")
+		if err != nil {
+			return nil, failure.Wrap(failure.UnexpectedResponse, "query result", err)
+		}
+		ids = append(ids, id)
 	}
-	id, err := stringField(raw, "sf_records_0_Id")
-	if err != nil {
-		return "", failure.Wrap(failure.UnexpectedResponse, "query result", err)
-	}
-	return id, nil
+	return ids, nil
 }
 
 func parseSalesforceTime(s string) (time.Time, error) {

@@ -373,20 +373,23 @@ func TestClient_findRunCase(t *testing.T) {
 	tests := []struct {
 		name    string
 		give    string
-		want    string
+		want    []string
 		wantErr failure.Class
 	}{
-		{name: "found", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_records_0_Subject": "sfprobe synthetic test ` + marker + `", "sf_records_0_IsClosed": false, "sf_count": 1}`, want: caseID},
-		{name: "found with string count", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_count": "1"}`, want: caseID},
-		{name: "none", give: `{"sf_count": 0}`, want: ""},
+		{name: "found", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_records_0_Subject": "sfprobe synthetic test ` + marker + `", "sf_records_0_IsClosed": false, "sf_count": 1}`, want: []string{caseID}},
+		{name: "found with string count", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_count": "1"}`, want: []string{caseID}},
+		{name: "every record", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_records_1_Id": "5001r0000000000003", "sf_records_2_Id": "5001r0000000000004", "sf_count": 3}`,
+			want: []string{caseID, "5001r0000000000003", "5001r0000000000004"}},
+		{name: "none", give: `{"sf_count": 0}`, want: nil},
 		{name: "count without record", give: `{"sf_count": 1}`, wantErr: failure.UnexpectedResponse},
+		{name: "count beyond the records", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_count": 2}`, wantErr: failure.UnexpectedResponse},
 		{name: "no count", give: `{"sf_records_0_Id": "5001r0000000000002"}`, wantErr: failure.UnexpectedResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newInvokeServer(t, respond([]byte(tt.give), ""))
 
-			got, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCase(context.Background(), marker)
+			got, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCases(context.Background(), marker)
 
 			if tt.wantErr != "" {
 				require.Error(t, err)
@@ -406,7 +409,7 @@ func TestClient_findRunCase(t *testing.T) {
 
 func TestClient_findRunCaseRaised(t *testing.T) {
 	srv := newInvokeServer(t, respond([]byte(`{"errorMessage": "MALFORMED_QUERY: unexpected token", "errorType": "Exception"}`), "Unhandled"))
-	_, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCase(context.Background(), marker)
+	_, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCases(context.Background(), marker)
 	require.Error(t, err)
 	assert.Equal(t, failure.Config, failure.ClassOf(err))
 }
@@ -634,7 +637,7 @@ func TestClient_renderFailureInvokesNothing(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "contact_id")
 
-	_, err = c.FindRunCase(context.Background(), "")
+	_, err = c.FindRunCases(context.Background(), "")
 	require.Error(t, err)
 	assert.Equal(t, failure.Config, failure.ClassOf(err))
 
