@@ -22,17 +22,17 @@ type Chain struct {
 	RunID  string `json:"run_id"`
 	// StartedAt is when the chain's first step ran (the run's start in the
 	// workflow, where no state can stamp a time).
-	StartedAt time.Time  `json:"started_at,omitempty"`
-	ContactID string     `json:"contact_id,omitempty"`
-	CaseID    string     `json:"case_id,omitempty"`
-	Results   []Result   `json:"results"`
-	Calls     int        `json:"salesforce_calls"`
-	Cleanup   *Cleanup   `json:"cleanup,omitempty"`
+	StartedAt time.Time `json:"started_at,omitempty"`
+	ContactID string    `json:"contact_id,omitempty"`
+	CaseID    string    `json:"case_id,omitempty"`
+	Results   []Result  `json:"results"`
+	Calls     int       `json:"salesforce_calls"`
+	Cleanup   *Cleanup  `json:"cleanup,omitempty"`
 	// CreateUncertain is true once a create's outcome was unknown in this
 	// run (a lost response, a retried CreateCase): cleanup then deletes
 	// every case carrying the run marker, not only CaseID.
-	CreateUncertain bool `json:"create_uncertain,omitempty"`
-	Error     *StepError `json:"error,omitempty"`
+	CreateUncertain bool       `json:"create_uncertain,omitempty"`
+	Error           *StepError `json:"error,omitempty"`
 	// Failed is true once a chain check failed; the workflow's Choice
 	// states read it to stop the chain.
 	Failed bool `json:"failed"`
