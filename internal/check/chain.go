@@ -109,6 +109,9 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 			r = failed(name, failure.Config, fmt.Sprintf("%q is not a Salesforce chain check", name))
 		}
 		if !r.Failed() || attempt >= s.opts.stepRetries || !RetrySafe(name, r.ErrorClass) || !backoff(ctx, attempt) {
+			if n := s.opts.attempt + attempt + 1; n > 1 {
+				r.Attempts = n
+			}
 			break
 		}
 	}

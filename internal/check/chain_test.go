@@ -461,11 +461,13 @@ func TestRun_stepRetries(t *testing.T) {
 		giveRetry  int
 		wantStatus check.Status
 		wantOps    []string
+		// wantAttempts is the result's attempts (0: one attempt, not shown).
+		wantAttempts int
 	}{
 		{
 			name: "throttled phone lookup retried", giveOp: "phoneLookup", giveRetry: 1,
 			giveFn:     checktest.Sequence(throttled, checktest.HappyOps()["phoneLookup"]),
-			wantStatus: check.Pass, wantOps: []string{"phoneLookup", "phoneLookup"},
+			wantStatus: check.Pass, wantOps: []string{"phoneLookup", "phoneLookup"}, wantAttempts: 2,
 		},
 		{
 			name: "no retries", giveOp: "phoneLookup", giveRetry: 0,
@@ -488,6 +490,8 @@ func TestRun_stepRetries(t *testing.T) {
 			require.Len(t, rep.Checks, 1)
 			assert.Equal(t, tt.wantStatus, rep.Checks[0].Status, rep.Checks[0].Message)
 			assert.Equal(t, tt.wantOps, f.SFInvokeAPI.Operations())
+			assert.Equal(t, tt.wantAttempts, rep.Checks[0].Attempts)
+			assert.Equal(t, tt.wantAttempts > 1, rep.Checks[0].Retried())
 		})
 	}
 }

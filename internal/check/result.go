@@ -93,7 +93,14 @@ type Result struct {
 	Remediation string        `json:"remediation"`
 	// Runbook is the runbook anchor for a failure, e.g. docs/RUNBOOK.md#auth.
 	Runbook string `json:"runbook,omitempty"`
+	// Attempts is how many attempts the check took, when more than one
+	// (sfprobe run's step retries, or the workflow's Retry): a check that
+	// passed only after a retry says so.
+	Attempts int `json:"attempts,omitempty"`
 }
+
+// Retried reports whether r passed (or warned) only after a retry.
+func (r Result) Retried() bool { return r.Attempts > 1 && (r.Status == Pass || r.Status == Warn) }
 
 // Failed reports whether r failed.
 func (r Result) Failed() bool { return r.Status == Fail }

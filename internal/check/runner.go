@@ -254,8 +254,13 @@ func RunAWSChecks(ctx context.Context, deps Deps, names []string, t Target, opts
 		go func() {
 			defer wg.Done()
 			r := s.runAWS(ctx, name)
+			n := 1
 			for attempt := 0; r.Failed() && attempt < o.stepRetries && RetrySafe(name, r.ErrorClass) && backoff(ctx, attempt); attempt++ {
 				r = newSession(deps, t, o).runAWS(ctx, name)
+				n++
+			}
+			if n += o.attempt; n > 1 {
+				r.Attempts = n
 			}
 			out[i] = r
 		}()
