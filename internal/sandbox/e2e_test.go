@@ -73,7 +73,7 @@ func TestFaultMatrixCoversEveryFault(t *testing.T) {
 	}
 	for _, f := range sandbox.Faults() {
 		assert.True(t, covered[f.Name], "fault %s has no row in the fault matrix", f.Name)
-		if f.Name == "create-response-lost" {
+		if f.Name == "create-response-lost" || f.Name == sandbox.FaultStepResponseLost {
 			assert.Empty(t, f.Check, "a lost create response is recovered")
 			continue
 		}
@@ -279,7 +279,8 @@ func TestPauseAndResume(t *testing.T) {
 
 // absorbed are transient faults injected once, and a create whose response
 // is lost: the run passes, and each run creates exactly one case.
-var absorbed = []string{"throttled:1", "service-error:1", "timeout:1", "create-response-lost"}
+var absorbed = []string{"throttled:1", "service-error:1", "timeout:1", "create-response-lost",
+	sandbox.FaultStepResponseLost}
 
 func TestTransientFaultsAreAbsorbed(t *testing.T) {
 	if testing.Short() {
@@ -300,6 +301,14 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 				assert.Equal(t, "SUCCEEDED", out.Status)
 				assert.Equal(t, 1, sb.Org.CasesCreated(), "exactly one case per run")
 				assert.Empty(t, sb.Org.Cases(), "and it was deleted")
+				if fault == sandbox.FaultStepResponseLost {
+					// moto passes $$.State.RetryCount to the retried step.
+					for _, c := range out.Report.Checks {
+						if c.Name == check.CreateCase {
+							assert.Equal(t, 2, c.Attempts, "the CreateCase that passed on the Task's retry says so: %s", c.Message)
+						}
+					}
+				}
 			})
 			t.Run("run", func(t *testing.T) {
 				sb, err := sandbox.Provision(ctx, a, options(fault))

@@ -1,11 +1,13 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
@@ -33,6 +35,12 @@ const (
 	FaultTargetMisconfigured = "target-misconfigured"
 	FaultHostWithoutScheme   = "host-without-scheme"
 	FaultSecretARNEmpty      = "secret-arn-empty"
+	// FaultStepResponseLost is the Lambda service failing the workflow's
+	// invoke of check-salesforce for CreateCase with 500 ServiceException
+	// after the step ran and created its case: the Task's Retry must find
+	// the case by its run marker, never create a second one. The run
+	// passes (the CLI engine does not go through check-salesforce).
+	FaultStepResponseLost = "step-response-lost"
 )
 
 var awsFaults = []Fault{
@@ -44,6 +52,7 @@ var awsFaults = []Fault{
 	{FaultTargetMisconfigured, "SF_HOST is the login host instead of the org's My Domain (URL_NOT_RESET)", check.TargetConfig, failure.Config},
 	{FaultHostWithoutScheme, "SF_HOST is the My Domain without https:// (requests raises MissingSchema)", check.TargetConfig, failure.Config},
 	{FaultSecretARNEmpty, "SF_CREDENTIALS_SECRETS_MANAGER_ARN is empty, the template's default (botocore raises ParamValidationError)", check.TargetConfig, failure.Config},
+	{FaultStepResponseLost, "the workflow's invoke of check-salesforce for CreateCase fails with 500 ServiceException after the step created its case: the Retry finds it by its run marker (the run passes)", "", ""},
 }
 
 // simFaultOutcome is what each simulator fault fails (issue table).
@@ -154,4 +163,26 @@ func withoutKey(secret, key string) (string, error) {
 	delete(m, key)
 	b, err := json.Marshal(m)
 	return string(b), err
+}
+
+// loseStepResponse runs fn, then fails the first CreateCase invocation with
+// the Lambda service's 500 ServiceException, as if its response was lost
+// after the step ran.
+func loseStepResponse(fn lambdahttp.Function) lambdahttp.Function {
+	var once sync.Once
+	return lambdahttp.FunctionFunc(func(ctx context.Context, payload []byte) (lambdahttp.Response, error) {
+		resp, err := fn.Invoke(ctx, payload)
+		var in struct {
+			Check string `json:"check"`
+		}
+		if err != nil || json.Unmarshal(payload, &in) != nil || in.Check != check.CreateCase {
+			return resp, err
+		}
+		lost := false
+		once.Do(func() { lost = true })
+		if !lost {
+			return resp, err
+		}
+		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusInternalServerError, Type: "ServiceException", Message: "The AWS Lambda service encountered an internal error."}
+	})
 }
