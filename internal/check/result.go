@@ -213,6 +213,17 @@ func (r *Report) Finish() {
 	}
 }
 
+// Retried counts the checks that passed (or warned) only after a retry.
+func (r Report) Retried() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Retried() {
+			n++
+		}
+	}
+	return n
+}
+
 // FailedChecks names the failed checks.
 func (r Report) FailedChecks() []string {
 	var out []string

@@ -29,9 +29,14 @@ const (
 	CheckLatency = "CheckLatency"
 	// Paused is 1 for a run skipped because sfprobe is paused (Count; Target).
 	Paused = "Paused"
+	// RetriedChecks counts the checks that passed only after a retry,
+	// published only when > 0 (Count; Target): a flaky sfInvokeAPI shows
+	// before it becomes an outage.
+	RetriedChecks = "RetriedChecks"
 )
 
 // All returns every metric name.
 func All() []string {
-	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused}
+	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused,
+		RetriedChecks}
 }

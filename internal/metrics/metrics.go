@@ -5,11 +5,11 @@
 // Per target, every run publishes 2 metrics (RunSuccess, SalesforceCalls):
 // $0.60 per month at $0.30 per metric-month. CloudWatch bills a metric pro
 // rata for the hours it is published, so CheckFailure (up to 8, one per
-// check), CleanupFailure and Paused cost only in the hours something failed
-// or sfprobe was paused: about $0.0004 per metric-hour. WithDetailed adds
-// RunDuration and CheckLatency for up to 8 checks: 11 standing metrics or
-// $3.30 per month. The worst case, every metric all month, is 21 metrics or
-// $6.30.
+// check), CleanupFailure, RetriedChecks and Paused cost only in the hours
+// something failed, passed only after a retry, or sfprobe was paused: about
+// $0.0004 per metric-hour. WithDetailed adds RunDuration and CheckLatency
+// for up to 8 checks: 11 standing metrics or $3.30 per month. The worst
+// case, every metric all month, is 22 metrics or $6.60.
 package metrics
 
 import (
@@ -38,6 +38,7 @@ const (
 	CleanupFailure   = metricname.CleanupFailure
 	CheckLatency     = metricname.CheckLatency
 	Paused           = metricname.Paused
+	RetriedChecks    = metricname.RetriedChecks
 )
 
 // MetricNames returns every metric name.
@@ -88,6 +89,9 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 	}
 	if r.Cleanup.Status == check.CleanupFailed {
 		out = append(out, datum(CleanupFailure, 1, types.StandardUnitCount, at, target, ""))
+	}
+	if n := r.Retried(); n > 0 {
+		out = append(out, datum(RetriedChecks, float64(n), types.StandardUnitCount, at, target, ""))
 	}
 	if o.detailed {
 		for _, c := range r.Checks {
