@@ -23,6 +23,10 @@ const (
 	SidPutMetrics         = "PutMetricsInNamespace"
 	SidInvokeFunctions    = "InvokeSfprobeFunctions"
 	SidReadPauseParameter = "ReadPauseParameter"
+	// SidReadTargetTimeout lets check-salesforce and cleanup read the
+	// target's timeout: a create whose response was lost is taken not to
+	// have run only once that timeout has passed.
+	SidReadTargetTimeout = "ReadTargetTimeout"
 )
 
 // IAM's size limits, in characters without whitespace: a customer managed
@@ -94,7 +98,8 @@ func (c Config) targetResources() []string { return functionResources(c.TargetFu
 //     reads the key's policy (the KmsKey check simulates the key's
 //     permissions with it), and decrypts only through Secrets Manager, for
 //     the targets' secrets;
-//   - check-salesforce and cleanup invoke the targets.
+//   - check-salesforce and cleanup invoke the targets and read their
+//     configuration (the timeout a lost create is waited out for).
 func targetGrants(fn string, ts []check.Target) []grant {
 	var fns, secrets, keys, via []string
 	for _, t := range ts {
@@ -124,7 +129,10 @@ func targetGrants(fn string, ts []check.Target) []grant {
 			}),
 		}
 	case FnCheckSalesforce, FnCleanup:
-		return []grant{allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil)}
+		return []grant{
+			allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil),
+			allow(SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil),
+		}
 	}
 	return nil
 }

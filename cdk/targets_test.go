@@ -210,8 +210,8 @@ func TestFleetGrants(t *testing.T) {
 				"kms:EncryptionContext:SecretARN": []any{testEUSecretArn, testSecretArn},
 			}}},
 		},
-		FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
-		FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
+		FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}, {SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil}},
+		FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}, {SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil}},
 	}
 	for _, f := range workflow.Functions {
 		t.Run(f.Name, func(t *testing.T) {
