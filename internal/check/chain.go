@@ -23,6 +23,10 @@ type Chain struct {
 	// StartedAt is when the chain's first step ran (the run's start in the
 	// workflow, where no state can stamp a time).
 	StartedAt time.Time `json:"started_at,omitempty"`
+	// BudgetSeconds, when set (the workflow's StartChain), is how long after
+	// StartedAt a chain step may still start: a later one fails timeout at
+	// once, so Cleanup runs within the execution's timeout.
+	BudgetSeconds int `json:"budget_seconds,omitempty"`
 	ContactID string    `json:"contact_id,omitempty"`
 	CaseID    string    `json:"case_id,omitempty"`
 	Results   []Result  `json:"results"`
@@ -87,6 +91,10 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 		c.add(r)
 		return r
 	}
+	if r, over := OverBudget(name, c, time.Now()); over {
+		c.add(r)
+		return r
+	}
 	if s.deps.Invoker == nil {
 		r := failed(name, failure.Config, "no Lambda client configured")
 		c.add(r)
@@ -118,6 +126,19 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 	r.DurationMS = time.Since(start).Milliseconds()
 	c.add(r)
 	return r
+}
+
+// OverBudget returns the failed result of a chain step that would start at
+// now, past the chain's time budget; false when it may start.
+func OverBudget(name string, c *Chain, now time.Time) (Result, bool) {
+	if c.BudgetSeconds <= 0 || c.StartedAt.IsZero() {
+		return Result{}, false
+	}
+	end := c.StartedAt.Add(time.Duration(c.BudgetSeconds) * time.Second)
+	if !now.After(end) {
+		return Result{}, false
+	}
+	return failed(name, failure.Timeout, fmt.Sprintf("not started: the chain's time budget (%d s from %s) was spent by slow or retried steps; the workflow keeps the rest of its timeout for Cleanup", c.BudgetSeconds, c.StartedAt.UTC().Format(time.RFC3339))), true
 }
 
 // RetrySafe reports whether a chain step that failed with class c may be

@@ -118,6 +118,13 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 		return c, nil
 	}
 	// Step Functions' Retry repeats the step: no retries in the Lambda.
+	if r, over := check.OverBudget(in.Check, &c, time.Now()); over {
+		// Final, not transient: the workflow goes on to Cleanup.
+		c.Results = append(c.Results, r)
+		c.Failed = true
+		logResult(h.Log, c.Target, r)
+		return c, nil
+	}
 	if in.Attempt < 0 {
 		return c, fmt.Errorf("attempt: %d is negative", in.Attempt)
 	}

@@ -887,3 +887,26 @@ func TestCheckSalesforce_retriedCreateGoesThroughTheMarker(t *testing.T) {
 	assert.Equal(t, 2, c.Results[1].Attempts)
 	assert.True(t, c.CreateUncertain)
 }
+
+// TestCheckSalesforce_overBudget: a step that would start past the chain's
+// time budget fails timeout at once, not transiently (no Retry), and calls
+// nothing, so the workflow reaches Cleanup in time.
+func TestCheckSalesforce_overBudget(t *testing.T) {
+	d := checktest.NewDeployment()
+	after := chainAfter(t, check.ChainChecks[:1])
+	var chain check.Chain
+	require.NoError(t, json.Unmarshal(after, &chain))
+	chain.StartedAt = time.Now().Add(-61 * time.Second)
+	chain.BudgetSeconds = 60
+	h := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+
+	out, err := invoke(t, h.Handle, chainPayload(t, check.CreateCase, []byte(mustJSON(t, chain))))
+
+	require.NoError(t, err, "not a TransientError: the Task is not retried")
+	var c check.Chain
+	require.NoError(t, json.Unmarshal(out, &c))
+	assert.True(t, c.Failed)
+	assert.Equal(t, failure.Timeout, c.Results[1].ErrorClass)
+	assert.Contains(t, c.Results[1].Message, "time budget (60 s")
+	assert.Empty(t, d.SFInvokeAPI.Operations())
+}
