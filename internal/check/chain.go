@@ -26,12 +26,12 @@ type Chain struct {
 	// BudgetSeconds, when set (the workflow's StartChain), is how long after
 	// StartedAt a chain step may still start: a later one fails timeout at
 	// once, so Cleanup runs within the execution's timeout.
-	BudgetSeconds int `json:"budget_seconds,omitempty"`
-	ContactID string    `json:"contact_id,omitempty"`
-	CaseID    string    `json:"case_id,omitempty"`
-	Results   []Result  `json:"results"`
-	Calls     int       `json:"salesforce_calls"`
-	Cleanup   *Cleanup  `json:"cleanup,omitempty"`
+	BudgetSeconds int      `json:"budget_seconds,omitempty"`
+	ContactID     string   `json:"contact_id,omitempty"`
+	CaseID        string   `json:"case_id,omitempty"`
+	Results       []Result `json:"results"`
+	Calls         int      `json:"salesforce_calls"`
+	Cleanup       *Cleanup `json:"cleanup,omitempty"`
 	// CreateUncertain is true once a create's outcome was unknown in this
 	// run (a lost response, a retried CreateCase): cleanup then deletes
 	// every case carrying the run marker, not only CaseID.
