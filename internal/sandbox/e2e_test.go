@@ -20,6 +20,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
+	"github.com/sfprobe/sfprobe/internal/sim"
 )
 
 // faultCase is one row of the fault matrix: what a run with the fault must
@@ -325,4 +326,37 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSlowOrgStillCleansUp: with an org so slow that the chain's steps use
+// up its time budget (21 s per call against budget_seconds 60), the step
+// past the budget fails timeout at once and Cleanup still runs and deletes
+// the Case, well within the execution's TimeoutSeconds.
+func TestSlowOrgStillCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{Latency: sim.Latency{Fixed: 21 * time.Second}, FunctionTimeout: 25 * time.Second})
+	require.NoError(t, err)
+
+	out, err := sb.Execute(ctx, sfn.Input{}, nil)
+
+	require.NoError(t, err)
+	require.NotNil(t, out.Report, "%s %s", out.Error, out.Cause)
+	assert.Equal(t, "FAILED", out.Status)
+	var verify check.Result
+	for _, c := range out.Report.Checks {
+		if c.Name == check.VerifyCaseClosed {
+			verify = c
+		}
+	}
+	assert.Equal(t, check.Fail, verify.Status, verify.Message)
+	assert.Equal(t, failure.Timeout, verify.ErrorClass)
+	assert.Contains(t, verify.Message, "time budget")
+	assert.Equal(t, check.CleanupDeleted, out.Report.Cleanup.Status, "%+v", out.Report.Cleanup)
+	assert.Equal(t, 1, sb.Org.CasesCreated())
+	assert.Empty(t, sb.Org.Cases(), "the Case was deleted")
 }
