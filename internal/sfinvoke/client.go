@@ -258,7 +258,7 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 		FunctionName:   aws.String(c.function),
 		InvocationType: lambdatypes.InvocationTypeRequestResponse,
 		Payload:        payload,
-	})
+	}, sdkRetries(name)...)
 	if err != nil {
 		class := ClassifyInvokeError(ctx, err)
 		// A rejected invoke (throttled, not found, denied) never ran the
@@ -270,6 +270,16 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 	}
 	c.calls()
 	return decode(name, out)
+}
+
+// sdkRetries turns the SDK's own retries off for a create: a 500 or a reset
+// connection can come after sfInvokeAPI created the Case, and a blind
+// resend would create a second one. The caller recovers by the run marker.
+func sdkRetries(name events.Name) []func(*lambda.Options) {
+	if name != events.Create {
+		return nil
+	}
+	return []func(*lambda.Options){func(o *lambda.Options) { o.RetryMaxAttempts = 1 }}
 }
 
 // decode turns an Invoke response into the result object or a classified

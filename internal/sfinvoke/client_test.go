@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
@@ -652,4 +653,31 @@ func TestClient_functionARN(t *testing.T) {
 	inv := srv.invocations()
 	require.Len(t, inv, 1)
 	assert.Equal(t, "/2015-03-31/functions/"+arn+"/invocations", inv[0].Path)
+}
+
+// TestClient_createIsNeverResentByTheSDK: the SDK's retryer resends an
+// Invoke that failed with a 500; for a create that can mean a second Case
+// (the function may have run), so the create is sent once.
+func TestClient_createIsNeverResentByTheSDK(t *testing.T) {
+	srv := newInvokeServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Amzn-ErrorType", "ServiceException")
+		w.Header().Set("X-Amzn-RequestId", "r")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"Type":"Service","message":"The AWS Lambda service encountered an internal error."}`))
+	})
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")}
+	retrying := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.BaseEndpoint = aws.String(srv.URL)
+		o.RetryMaxAttempts = 3
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 3 }), time.Millisecond)
+	})
+	c := sfinvoke.New(retrying, functionName)
+
+	_, err := c.CreateCase(context.Background(), "003A", marker)
+	require.Error(t, err)
+	assert.Len(t, srv.invocations(), 1, "a create is never resent")
+
+	_, err = c.FindRunCases(context.Background(), marker)
+	require.Error(t, err)
+	assert.Len(t, srv.invocations(), 4, "a read is: 1 + 3 attempts")
 }
