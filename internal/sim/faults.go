@@ -33,6 +33,11 @@ const (
 	// login.salesforce.com, a DNS outage, a proxy): requests raises a
 	// ConnectionError whose message holds the token URL, credentials and all.
 	LoginHostUnreachable Fault = "login-host-unreachable"
+	// CreateCommitsLate loses the next create's response at once (the
+	// Lambda service answers 500 ServiceException) while the function goes
+	// on and commits the Case later, within its timeout: a caller that
+	// looks for the Case at once finds nothing. One create only.
+	CreateCommitsLate Fault = "create-commits-late"
 )
 
 // FaultInfo describes a fault for people.
@@ -54,6 +59,7 @@ var faultInfos = []FaultInfo{
 	{ServiceError, "the Lambda Invoke API answers 500 ServiceException without running the function"},
 	{CreateResponseLost, "the next create succeeds in Salesforce but the invocation then times out, so its response (the Case Id) is lost"},
 	{LoginHostUnreachable, "Salesforce rejects the cached OAuth token and the token host cannot be resolved: ConnectionError 'HTTPSConnectionPool(host=...): Max retries exceeded with url: /services/oauth2/token?grant_type=password&client_id=...&password=...', the credentials in the URL as sfInvokeAPI sends them"},
+	{CreateCommitsLate, "the next create's invoke fails at once with 500 ServiceException while the function goes on and creates the Case half its timeout later: the caller must wait out the function's timeout before looking for it"},
 }
 
 // Faults lists every fault in a stable order.

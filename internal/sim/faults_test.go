@@ -255,7 +255,7 @@ func TestFaultsListed(t *testing.T) {
 		assert.NotEmpty(t, info.Description)
 		names = append(names, info.Name)
 	}
-	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable}, names)
+	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, CreateCommitsLate}, names)
 }
 
 func TestConcurrentInvocations(t *testing.T) {
@@ -277,4 +277,25 @@ func TestConcurrentInvocations(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, org.OpenCases(events.SubjectPrefix), 16)
 	assert.Equal(t, 16, fn.Invocations())
+}
+
+// TestCreateCommitsLate: the create's invoke fails at once, and the Case
+// exists only later, within the function's timeout; the next create is
+// normal.
+func TestCreateCommitsLate(t *testing.T) {
+	fn, org, _, _ := newDefault(t, WithFaultSpecs(Always(CreateCommitsLate)), WithTimeout(400*time.Millisecond))
+	create := []byte(`{"Details": {"Parameters": {"sf_operation": "create", "sf_object": "Case", "Subject": "late"}}}`)
+
+	_, err := fn.Invoke(context.Background(), create)
+
+	var apiErr *lambdahttp.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "ServiceException", apiErr.Type)
+	assert.Equal(t, 0, org.CasesCreated(), "not yet")
+	assert.Eventually(t, func() bool { return org.CasesCreated() == 1 }, time.Second, 10*time.Millisecond, "committed within the timeout")
+
+	resp, err := fn.Invoke(context.Background(), create)
+	require.NoError(t, err)
+	assert.Empty(t, resp.FunctionError, "one create only")
+	assert.Equal(t, 2, org.CasesCreated())
 }
