@@ -26,12 +26,14 @@ const (
 
 // FunctionTimeouts are the Lambda timeouts in seconds, each below the
 // TimeoutSeconds of every Task of the workflow that invokes the function
-// (check-config 60, check-salesforce 60, cleanup 90, publish-metrics 60
-// and, as the pause gate, 30).
+// (check-config 60, check-salesforce 55, cleanup 45, publish-metrics 60
+// and, as the pause gate, 26). Cleanup's is short so that it always ends
+// within the execution's timeout (the arithmetic is in the definition's
+// Comment, checked by internal/workflow's TestCleanupFitsTheExecutionTimeout).
 var FunctionTimeouts = map[string]float64{
 	FnCheckConfig:     30,
 	FnCheckSalesforce: 50,
-	FnCleanup:         80,
+	FnCleanup:         40,
 	FnPublishMetrics:  25,
 }
 

@@ -25,6 +25,10 @@ const (
 	SidReadPauseParameter = "ReadPauseParameter"
 	SidListConnect        = "ListConnectInstanceFunctionsAndFlows"
 	SidDescribeFlows      = "DescribeConnectInstanceFlows"
+	// SidReadTargetTimeout lets check-salesforce and cleanup read the
+	// target's timeout: a create whose response was lost is taken not to
+	// have run only once that timeout has passed.
+	SidReadTargetTimeout = "ReadTargetTimeout"
 )
 
 // IAM's size limits, in characters without whitespace: a customer managed
@@ -96,7 +100,8 @@ func (c Config) targetResources() []string { return functionResources(c.TargetFu
 //     reads the key's policy (the KmsKey check simulates the key's
 //     permissions with it), and decrypts only through Secrets Manager, for
 //     the targets' secrets;
-//   - check-salesforce and cleanup invoke the targets.
+//   - check-salesforce and cleanup invoke the targets and read their
+//     configuration (the timeout a lost create is waited out for).
 func targetGrants(fn string, ts []check.Target) []grant {
 	var fns, secrets, keys, via, instances, flows []string
 	for _, t := range ts {
@@ -140,7 +145,10 @@ func targetGrants(fn string, ts []check.Target) []grant {
 		}
 		return gs
 	case FnCheckSalesforce, FnCleanup:
-		return []grant{allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil)}
+		return []grant{
+			allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil),
+			allow(SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil),
+		}
 	}
 	return nil
 }

@@ -459,8 +459,8 @@ func TestFunctionPolicies(t *testing.T) {
 		}
 		want := map[string][]statement{
 			FnCheckConfig:     checkConfig,
-			FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, target, nil}},
-			FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, target, nil}},
+			FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, target, nil}, {SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, target, nil}},
+			FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, target, nil}, {SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, target, nil}},
 		}
 		// With the embedded metric format (the default) publish-metrics
 		// only writes its log; PutMetricData only with metricsTransport api.

@@ -213,8 +213,8 @@ func TestFleetGrants(t *testing.T) {
 			{SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, []any{testEUConnectArn}, nil},
 			{SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, []any{testEUConnectArn + "/contact-flow/*", testEUConnectArn + "/flow-module/*"}, nil},
 		},
-		FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
-		FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}},
+		FnCheckSalesforce: {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}, {SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil}},
+		FnCleanup:         {{SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil}, {SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil}},
 	}
 	for _, f := range workflow.Functions {
 		t.Run(f.Name, func(t *testing.T) {

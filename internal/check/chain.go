@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sfprobe/sfprobe/events"
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/redact"
 	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 )
 
@@ -20,13 +22,21 @@ type Chain struct {
 	RunID  string `json:"run_id"`
 	// StartedAt is when the chain's first step ran (the run's start in the
 	// workflow, where no state can stamp a time).
-	StartedAt time.Time  `json:"started_at,omitempty"`
-	ContactID string     `json:"contact_id,omitempty"`
-	CaseID    string     `json:"case_id,omitempty"`
-	Results   []Result   `json:"results"`
-	Calls     int        `json:"salesforce_calls"`
-	Cleanup   *Cleanup   `json:"cleanup,omitempty"`
-	Error     *StepError `json:"error,omitempty"`
+	StartedAt time.Time `json:"started_at,omitempty"`
+	// BudgetSeconds, when set (the workflow's StartChain), is how long after
+	// StartedAt a chain step may still start: a later one fails timeout at
+	// once, so Cleanup runs within the execution's timeout.
+	BudgetSeconds int      `json:"budget_seconds,omitempty"`
+	ContactID     string   `json:"contact_id,omitempty"`
+	CaseID        string   `json:"case_id,omitempty"`
+	Results       []Result `json:"results"`
+	Calls         int      `json:"salesforce_calls"`
+	Cleanup       *Cleanup `json:"cleanup,omitempty"`
+	// CreateUncertain is true once a create's outcome was unknown in this
+	// run (a lost response, a retried CreateCase): cleanup then deletes
+	// every case carrying the run marker, not only CaseID.
+	CreateUncertain bool       `json:"create_uncertain,omitempty"`
+	Error           *StepError `json:"error,omitempty"`
 	// Failed is true once a chain check failed; the workflow's Choice
 	// states read it to stop the chain.
 	Failed bool `json:"failed"`
@@ -81,6 +91,10 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 		c.add(r)
 		return r
 	}
+	if r, over := OverBudget(name, c, time.Now()); over {
+		c.add(r)
+		return r
+	}
 	if s.deps.Invoker == nil {
 		r := failed(name, failure.Config, "no Lambda client configured")
 		c.add(r)
@@ -104,6 +118,9 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 			r = failed(name, failure.Config, fmt.Sprintf("%q is not a Salesforce chain check", name))
 		}
 		if !r.Failed() || attempt >= s.opts.stepRetries || !RetrySafe(name, r.ErrorClass) || !backoff(ctx, attempt) {
+			if n := s.opts.attempt + attempt + 1; n > 1 {
+				r.Attempts = n
+			}
 			break
 		}
 	}
@@ -111,6 +128,19 @@ func (s *session) step(ctx context.Context, name string, c *Chain) Result {
 	r.DurationMS = time.Since(start).Milliseconds()
 	c.add(r)
 	return r
+}
+
+// OverBudget returns the failed result of a chain step that would start at
+// now, past the chain's time budget; false when it may start.
+func OverBudget(name string, c *Chain, now time.Time) (Result, bool) {
+	if c.BudgetSeconds <= 0 || c.StartedAt.IsZero() {
+		return Result{}, false
+	}
+	end := c.StartedAt.Add(time.Duration(c.BudgetSeconds) * time.Second)
+	if !now.After(end) {
+		return Result{}, false
+	}
+	return failed(name, failure.Timeout, fmt.Sprintf("not started: the chain's time budget (%d s from %s) was spent by slow or retried steps; the workflow keeps the rest of its timeout for Cleanup", c.BudgetSeconds, c.StartedAt.UTC().Format(time.RFC3339))), true
 }
 
 // RetrySafe reports whether a chain step that failed with class c may be
@@ -176,6 +206,22 @@ func (s *session) phoneLookup(ctx context.Context, sf *sfinvoke.Client, c *Chain
 }
 
 func (s *session) createCase(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
+	if s.opts.attempt > 0 {
+		// The workflow retried this step: the previous attempt may have
+		// created the case (a Lambda service error can arrive after the
+		// step ran), so its marker is looked up first, after any create it
+		// had in flight has ended.
+		c.CreateUncertain = true
+		found, ferr := s.settle(ctx, sf, c, time.Now(), nil)
+		switch {
+		case ferr != nil:
+			return failedErr(CreateCase, ferr)
+		case found != "":
+			c.CaseID = found
+			return passed(CreateCase, fmt.Sprintf("case %s was created by the step's previous attempt and found by its run marker (attempt %d)", found, s.opts.attempt+1))
+		}
+	}
+	start := time.Now() // real time: it is compared with ctx's deadline
 	id, err := sf.CreateCase(ctx, c.ContactID, c.Marker())
 	if err == nil {
 		c.CaseID = id
@@ -184,29 +230,98 @@ func (s *session) createCase(ctx context.Context, sf *sfinvoke.Client, c *Chain)
 	if !outcomeUnknown(failure.ClassOf(err)) {
 		return failedErr(CreateCase, err)
 	}
-	// The create may have run: look the run marker up before anything else,
-	// so a run never creates two cases.
-	for attempt := 0; attempt < 2; attempt++ {
-		found, ferr := sf.FindRunCase(ctx, c.Marker())
-		switch {
-		case ferr != nil:
-			return failedErr(CreateCase, fmt.Errorf("%w; and the run marker could not be looked up: %v", err, ferr))
-		case found != "":
-			c.CaseID = found
-			return passed(CreateCase, fmt.Sprintf("created case %s: the create's response was lost (%s), the case was found by its run marker", found, failure.ClassOf(err)))
-		case attempt == 1:
-			return failedErr(CreateCase, err)
-		}
-		// Not there: the create did not run, so it is safe to repeat once.
-		if id, err = sf.CreateCase(ctx, c.ContactID, c.Marker()); err == nil {
-			c.CaseID = id
-			return passed(CreateCase, "created case "+id+" on the second attempt ("+events.Subject(c.Marker())+")")
-		}
-		if !outcomeUnknown(failure.ClassOf(err)) {
-			return failedErr(CreateCase, err)
-		}
+	// The create may have run, or may still be running: Lambda goes on with
+	// a synchronous invocation after its caller gave up, up to the
+	// function's own timeout. Its marker is looked up once that has passed.
+	found, ferr := s.settle(ctx, sf, c, start, err)
+	switch {
+	case ferr != nil:
+		return failedErr(CreateCase, ferr)
+	case found != "":
+		c.CaseID = found
+		return passed(CreateCase, fmt.Sprintf("created case %s: the create's response was lost (%s), the case was found by its run marker", found, failure.ClassOf(err)))
+	}
+	// The function's timeout has passed and no case carries the marker: the
+	// create did not run, so it is safe to make it once more (never a third
+	// time).
+	start = time.Now()
+	if id, err = sf.CreateCase(ctx, c.ContactID, c.Marker()); err == nil {
+		c.CaseID = id
+		return passed(CreateCase, "created case "+id+" on the second attempt ("+events.Subject(c.Marker())+")")
+	}
+	if !outcomeUnknown(failure.ClassOf(err)) {
+		return failedErr(CreateCase, err)
+	}
+	if found, ferr = s.settle(ctx, sf, c, start, err); ferr == nil && found != "" {
+		c.CaseID = found
+		return passed(CreateCase, fmt.Sprintf("created case %s on the second attempt: its response was lost (%s), the case was found by its run marker", found, failure.ClassOf(err)))
+	}
+	if ferr != nil {
+		return failedErr(CreateCase, ferr)
 	}
 	return failedErr(CreateCase, err)
+}
+
+// settleMargin is added to the target's timeout before a create whose
+// response was lost is taken not to have run (the invoke's own round trip).
+const settleMargin = 2 * time.Second
+
+// settle waits until a create invoked at start can no longer commit (the
+// target function's timeout has passed since, unless the function itself
+// reported its end), then looks up the run marker. It returns the first
+// case found, or an error when the lookup failed or the wait does not fit
+// in ctx's deadline (then the outcome stays unknown and the create must not
+// be repeated; cleanup looks the marker up again). lost is the create's
+// error (nil for the previous attempt of a retried step).
+func (s *session) settle(ctx context.Context, sf *sfinvoke.Client, c *Chain, start time.Time, lost error) (string, error) {
+	var fe *sfinvoke.FunctionError
+	if lost == nil || !errors.As(lost, &fe) {
+		// No answer from the function: it may still be running.
+		fn, err := s.function(ctx)
+		if err != nil || fn.Timeout == nil {
+			if err == nil {
+				err = errors.New("no Timeout in the configuration")
+			}
+			return s.unsettled(lost, fmt.Sprintf("the function's timeout could not be read (%v), so it is not known when the create would have ended", redact.Err(err)))
+		}
+		until := start.Add(time.Duration(*fn.Timeout)*time.Second + settleMargin)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(until.Add(s.lookupReserve())) {
+			// Too late to wait: one look now, then give up.
+			ids, err := sf.FindRunCases(ctx, c.Marker())
+			if err == nil && len(ids) > 0 {
+				return ids[0], nil
+			}
+			return s.unsettled(lost, fmt.Sprintf("the invocation may commit until %s (the function's timeout, %d s), past this step's deadline", until.UTC().Format(time.TimeOnly), *fn.Timeout))
+		}
+		if d := time.Until(until); d > 0 && !s.opts.sleep(ctx, d) {
+			return s.unsettled(lost, "the step's deadline came while waiting for the function's timeout")
+		}
+	}
+	ids, err := sf.FindRunCases(ctx, c.Marker())
+	if err != nil {
+		if lost == nil {
+			return "", fmt.Errorf("the run marker could not be looked up: %w", err)
+		}
+		return "", fmt.Errorf("%w; and the run marker could not be looked up: %v", lost, err)
+	}
+	if len(ids) > 0 {
+		return ids[0], nil
+	}
+	return "", nil
+}
+
+// lookupReserve is the time a marker lookup needs after the wait.
+func (s *session) lookupReserve() time.Duration {
+	return min(s.opts.callTimeout, 5*time.Second)
+}
+
+// unsettled is the error of a create whose outcome stays unknown.
+func (s *session) unsettled(lost error, why string) (string, error) {
+	msg := "the create's outcome is unknown: " + why + "; it is not repeated, so a run never creates two cases, and cleanup looks the run marker up again"
+	if lost == nil {
+		return "", failure.New(failure.Timeout, "%s", "the step's previous attempt may have created the case: "+msg)
+	}
+	return "", failure.Wrap(failure.ClassOf(lost), msg, lost)
 }
 
 func (s *session) closeCase(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {
@@ -290,11 +405,19 @@ func CaughtResult(name string, e *StepError) Result {
 func (s *session) cleanup(ctx context.Context, c *Chain) *Cleanup {
 	out := &Cleanup{Status: CleanupNotNeeded, CaseID: c.CaseID}
 	sf := s.salesforce(c)
+	uncertain := c.CreateUncertain
+	if r, ok := c.result(CreateCase); ok && r.Failed() && outcomeUnknown(r.ErrorClass) {
+		uncertain = true
+	}
 	if c.CaseID == "" {
-		if r, ok := c.result(CreateCase); ok && r.Failed() && outcomeUnknown(r.ErrorClass) {
+		if uncertain {
 			return s.sweepRun(ctx, sf, c)
 		}
 		return out
+	}
+	if uncertain {
+		// A create whose outcome was unknown may have left a second case.
+		defer func() { mergeSweep(out, s.sweepRun(ctx, sf, c)) }()
 	}
 	verified, _ := c.result(VerifyCaseClosed)
 	out.Closed = verified.Status == Pass || verified.Status == Warn
@@ -342,23 +465,65 @@ func outcomeUnknown(c failure.Class) bool {
 	return c == failure.Timeout || c == failure.Network || c == failure.Unknown
 }
 
-// sweepRun finds the case this run may have created by its marker and
-// deletes (or closes) it.
+// sweepRun finds every case this run may have created by its marker and
+// deletes (or closes) each; except, when it is set, c.CaseID, which the
+// caller cleans.
 func (s *session) sweepRun(ctx context.Context, sf *sfinvoke.Client, c *Chain) *Cleanup {
 	out := &Cleanup{Status: CleanupNotNeeded}
-	id, err := sf.FindRunCase(ctx, c.Marker())
+	ids, err := sf.FindRunCases(ctx, c.Marker())
 	if err != nil {
 		out.Status, out.ErrorClass = CleanupFailed, failure.ClassOf(err)
 		out.Message = "look up the run marker after a create with unknown outcome: " + err.Error()
 		return out
 	}
-	if id == "" {
-		return out
+	var msgs, cleaned []string
+	keep := c.CaseID
+	defer func() { c.CaseID = keep }()
+	for _, id := range ids {
+		if id == keep {
+			continue
+		}
+		c.CaseID = id
+		r := s.cleanupFound(ctx, sf, c)
+		cleaned = append(cleaned, id)
+		switch {
+		case r.Status == CleanupFailed:
+			out.Status, out.ErrorClass = CleanupFailed, r.ErrorClass
+			msgs = append(msgs, id+": "+r.Message)
+		case out.Status != CleanupFailed:
+			out.Status, out.Closed, out.Deleted = r.Status, r.Closed, r.Deleted
+		}
 	}
-	c.CaseID = id
-	r := s.cleanupFound(ctx, sf, c)
-	c.CaseID = ""
-	return r
+	if len(cleaned) > 0 {
+		out.CaseID = cleaned[0]
+	}
+	if len(cleaned) > 1 {
+		msgs = append([]string{fmt.Sprintf("%d cases carried the run marker: %s", len(cleaned), strings.Join(cleaned, ", "))}, msgs...)
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
+}
+
+// mergeSweep adds what a marker sweep beside the run's case found to out.
+func mergeSweep(out, sw *Cleanup) {
+	if sw.Status == CleanupNotNeeded {
+		return
+	}
+	extra := "also cleaned case " + sw.CaseID + " carrying the run marker"
+	if sw.Status == CleanupFailed {
+		extra = "another case carrying the run marker could not be cleaned"
+		out.Status = CleanupFailed
+		if out.ErrorClass == "" {
+			out.ErrorClass = sw.ErrorClass
+		}
+	}
+	if sw.Message != "" {
+		extra += ": " + sw.Message
+	}
+	if out.Message != "" {
+		extra = out.Message + "; " + extra
+	}
+	out.Message = extra
 }
 
 func (s *session) cleanupFound(ctx context.Context, sf *sfinvoke.Client, c *Chain) *Cleanup {

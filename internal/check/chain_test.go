@@ -3,7 +3,9 @@ package check_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -356,7 +358,7 @@ func TestRun_createOutcomeUnknown(t *testing.T) {
 			f.SFInvokeAPI.Ops["create"] = tt.giveCreate
 			f.SFInvokeAPI.Ops["query"] = tt.giveQuery
 
-			rep := run(t, f, target(), check.ChainChecks)
+			rep := run(t, f, target(), check.ChainChecks, check.WithSleep(func(context.Context, time.Duration) bool { return true }))
 
 			r := byName(rep)[check.CreateCase]
 			if tt.wantCreate == check.Fail {
@@ -459,11 +461,13 @@ func TestRun_stepRetries(t *testing.T) {
 		giveRetry  int
 		wantStatus check.Status
 		wantOps    []string
+		// wantAttempts is the result's attempts (0: one attempt, not shown).
+		wantAttempts int
 	}{
 		{
 			name: "throttled phone lookup retried", giveOp: "phoneLookup", giveRetry: 1,
 			giveFn:     checktest.Sequence(throttled, checktest.HappyOps()["phoneLookup"]),
-			wantStatus: check.Pass, wantOps: []string{"phoneLookup", "phoneLookup"},
+			wantStatus: check.Pass, wantOps: []string{"phoneLookup", "phoneLookup"}, wantAttempts: 2,
 		},
 		{
 			name: "no retries", giveOp: "phoneLookup", giveRetry: 0,
@@ -486,6 +490,8 @@ func TestRun_stepRetries(t *testing.T) {
 			require.Len(t, rep.Checks, 1)
 			assert.Equal(t, tt.wantStatus, rep.Checks[0].Status, rep.Checks[0].Message)
 			assert.Equal(t, tt.wantOps, f.SFInvokeAPI.Operations())
+			assert.Equal(t, tt.wantAttempts, rep.Checks[0].Attempts)
+			assert.Equal(t, tt.wantAttempts > 1, rep.Checks[0].Retried())
 		})
 	}
 }
@@ -872,4 +878,132 @@ func TestChain_jsonWireFormat(t *testing.T) {
 	assert.JSONEq(t, `{"target":{"function":"sfInvokeAPI-prod","phone":"+441122334455","fields":"Id, Name"},
 		"run_id":"`+runID+`","started_at":"0001-01-01T00:00:00Z","results":[],"salesforce_calls":0,"failed":false}`, string(b))
 	assert.Equal(t, runMarker, c.Marker())
+}
+
+// lateCommit models sfInvokeAPI going on after its caller gave up: the
+// create's invoke fails on the caller's side, and the case appears only once
+// the runner has waited (the function's timeout).
+type lateCommit struct {
+	mu     sync.Mutex
+	waited []time.Duration
+}
+
+func (l *lateCommit) sleep(_ context.Context, d time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waited = append(l.waited, d)
+	return true
+}
+
+func (l *lateCommit) query(ctx context.Context, c checktest.Call) (*lambda.InvokeOutput, error) {
+	l.mu.Lock()
+	committed := len(l.waited) > 0
+	l.mu.Unlock()
+	if committed {
+		return checktest.Query(runCase)(ctx, c)
+	}
+	return checktest.Query()(ctx, c)
+}
+
+// TestRun_createLostWaitsForTheFunctionTimeout: Lambda keeps running a
+// synchronous invocation whose caller gave up, up to the function's own
+// timeout (15 s in the fake deployment): the create is not taken as not run,
+// nor repeated, before that has passed.
+func TestRun_createLostWaitsForTheFunctionTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+	}{
+		{"the call's deadline", context.DeadlineExceeded},
+		{"a lost connection", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := checktest.NewDeployment()
+			l := &lateCommit{}
+			f.SFInvokeAPI.Ops["create"] = checktest.Fail(tt.err)
+			f.SFInvokeAPI.Ops["query"] = l.query
+
+			rep := run(t, f, target(), check.ChainChecks, check.WithSleep(l.sleep))
+
+			r := byName(rep)[check.CreateCase]
+			assertOK(t, r, check.CreateCase, check.Pass)
+			assert.Contains(t, r.Message, "found by its run marker")
+			assert.Equal(t, []string{"phoneLookup", "create", "query", "update", "lookup", "delete"}, f.SFInvokeAPI.Operations(), "one create, one lookup after the wait")
+			require.Len(t, l.waited, 1)
+			assert.InDelta(t, (15 * time.Second).Seconds(), l.waited[0].Seconds(), 3, "waits the function's timeout (+ margin) from the invoke's start")
+			assert.Equal(t, check.CleanupDeleted, rep.Cleanup.Status)
+		})
+	}
+}
+
+// TestRun_createLostWaitDoesNotFit: when the function's timeout ends past the
+// step's deadline, the step looks once, fails with a clear timeout and never
+// creates again; cleanup sweeps the marker.
+func TestRun_createLostWaitDoesNotFit(t *testing.T) {
+	f := checktest.NewDeployment()
+	l := &lateCommit{}
+	f.SFInvokeAPI.Ops["create"] = checktest.Fail(context.DeadlineExceeded)
+	f.SFInvokeAPI.Ops["query"] = checktest.Sequence(checktest.Query(), checktest.Query(runCase))
+
+	rep := run(t, f, target(), check.ChainChecks, check.WithSleep(l.sleep), check.WithTimeout(5*time.Second))
+
+	r := byName(rep)[check.CreateCase]
+	assertFailed(t, r, check.CreateCase, failure.Timeout)
+	assert.Contains(t, r.Message, "past this step's deadline")
+	assert.Contains(t, r.Message, "not repeated")
+	assert.Empty(t, l.waited, "no wait that cannot end in time")
+	assert.Equal(t, []string{"phoneLookup", "create", "query", "query", "delete"}, f.SFInvokeAPI.Operations(), "never a second create")
+	assert.Equal(t, check.CleanupDeleted, rep.Cleanup.Status)
+	assert.Equal(t, checktest.CaseID, rep.Cleanup.CaseID)
+}
+
+// TestStep_retriedCreateLooksUpFirst: the workflow's Retry of CreateCase
+// (a Lambda service error after the step ran) goes through the run marker.
+func TestStep_retriedCreateLooksUpFirst(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		query   checktest.OpFunc
+		wantOps []string
+	}{
+		{"the previous attempt created it", checktest.Query(runCase), []string{"query"}},
+		{"it did not", checktest.Query(), []string{"query", "create"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := checktest.NewDeployment()
+			f.SFInvokeAPI.Ops["query"] = tt.query
+			l := &lateCommit{}
+			c := &check.Chain{Target: target(), RunID: runID, ContactID: checktest.ContactID}
+
+			r := check.Step(context.Background(), f.Deps(), check.CreateCase, c, check.WithAttempt(1), check.WithSleep(l.sleep))
+
+			assertOK(t, r, check.CreateCase, check.Pass)
+			assert.Equal(t, checktest.CaseID, c.CaseID)
+			assert.Equal(t, tt.wantOps, f.SFInvokeAPI.Operations())
+			assert.True(t, c.CreateUncertain, "cleanup sweeps the marker after a retried create")
+			require.Len(t, l.waited, 1, "any create of the previous attempt has ended before the lookup")
+		})
+	}
+}
+
+// TestRun_cleanupDeletesEveryMarkedCase: the marker lookup reads every
+// record of the query's page, and cleanup deletes each case carrying it.
+func TestRun_cleanupDeletesEveryMarkedCase(t *testing.T) {
+	f := checktest.NewDeployment()
+	second := checktest.Case{ID: "5001r0000000000003", Subject: runCase.Subject}
+	f.SFInvokeAPI.Ops["create"] = checktest.Raise("Sandbox.Timedout", lostCreate)
+	f.SFInvokeAPI.Ops["query"] = checktest.Sequence(checktest.Query(), checktest.Query(), checktest.Query(otherCase, runCase, second))
+	f.SFInvokeAPI.Ops["create"] = checktest.Sequence(checktest.Raise("Sandbox.Timedout", lostCreate), checktest.Raise("Sandbox.Timedout", lostCreate))
+
+	rep := run(t, f, target(), check.ChainChecks, check.WithSleep(func(context.Context, time.Duration) bool { return true }))
+
+	assertFailed(t, byName(rep)[check.CreateCase], check.CreateCase, failure.Timeout)
+	var deleted []string
+	for _, c := range f.SFInvokeAPI.Calls() {
+		if c.Op() == "delete" {
+			deleted = append(deleted, c.Params["sf_id"])
+		}
+	}
+	assert.Equal(t, []string{checktest.CaseID, second.ID}, deleted, "both cases carrying the marker, never the other run's")
+	assert.Equal(t, check.CleanupDeleted, rep.Cleanup.Status)
+	assert.Contains(t, rep.Cleanup.Message, "2 cases carried the run marker")
 }

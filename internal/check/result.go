@@ -107,6 +107,10 @@ type Result struct {
 	// whose values are not strings, by name and kind (never values): what
 	// an Amazon Connect STRING_MAP block would not take as it is.
 	Shape []ShapeKey `json:"response_shape,omitempty"`
+	// Attempts is how many attempts the check took, when more than one
+	// (sfprobe run's step retries, or the workflow's Retry): a check that
+	// passed only after a retry says so.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Invocation is the REPORT figures of a check's invocations.
@@ -114,6 +118,9 @@ type Invocation = sfinvoke.Invocation
 
 // ShapeKey is a non-string top-level key of a result, with its kind.
 type ShapeKey = sfinvoke.ShapeKey
+
+// Retried reports whether r passed (or warned) only after a retry.
+func (r Result) Retried() bool { return r.Attempts > 1 && (r.Status == Pass || r.Status == Warn) }
 
 // Failed reports whether r failed.
 func (r Result) Failed() bool { return r.Status == Fail }
@@ -227,6 +234,17 @@ func (r *Report) Finish() {
 			r.OK = false
 		}
 	}
+}
+
+// Retried counts the checks that passed (or warned) only after a retry.
+func (r Report) Retried() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Retried() {
+			n++
+		}
+	}
+	return n
 }
 
 // FailedChecks names the failed checks.

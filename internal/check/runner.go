@@ -25,6 +25,21 @@ type options struct {
 	stepRetries       int
 	maxFlows          int
 	flowCache         *FlowCache
+	// attempt is the workflow's retry count of the step (0 on its first
+	// attempt), from the Task's Payload ($$.State.RetryCount).
+	attempt int
+	sleep   func(ctx context.Context, d time.Duration) bool
+}
+
+// WithAttempt tells a chain step it is the workflow's retry number n of the
+// step (0: the first attempt). A retried CreateCase looks its run marker up
+// before it creates anything.
+func WithAttempt(n int) Option { return func(o *options) { o.attempt = n } }
+
+// WithSleep replaces how the runner waits (tests); it returns false when
+// ctx ended first.
+func WithSleep(fn func(ctx context.Context, d time.Duration) bool) Option {
+	return func(o *options) { o.sleep = fn }
 }
 
 // DefaultStepRetries is how often `sfprobe run` repeats a chain step that
@@ -79,11 +94,24 @@ func newOptions(opts []Option) options {
 		stepRetries:       DefaultStepRetries,
 		maxFlows:          DefaultMaxFlows,
 		flowCache:         processFlowCache,
+		sleep:             sleepCtx,
 	}
 	for _, f := range opts {
 		f(&o)
 	}
 	return o
+}
+
+// sleepCtx waits d; it returns false when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // NewRunID returns a unique, sortable run id usable in a run marker.
@@ -238,8 +266,13 @@ func RunAWSChecks(ctx context.Context, deps Deps, names []string, t Target, opts
 		go func() {
 			defer wg.Done()
 			r := s.runAWS(ctx, name)
+			n := 1
 			for attempt := 0; r.Failed() && attempt < o.stepRetries && RetrySafe(name, r.ErrorClass) && backoff(ctx, attempt); attempt++ {
 				r = newSession(deps, t, o).runAWS(ctx, name)
+				n++
+			}
+			if n += o.attempt; n > 1 {
+				r.Attempts = n
 			}
 			out[i] = r
 		}()

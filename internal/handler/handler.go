@@ -20,6 +20,8 @@ type CheckConfigInput struct {
 	// Checks are the AWS-side checks to run, each once, in report order.
 	Checks []string     `json:"checks"`
 	Target check.Target `json:"target"`
+	// Attempt is the workflow's retry count of the state ($$.State.RetryCount).
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // CheckConfigOutput is the check-config function's answer: one result per
@@ -73,7 +75,7 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckCon
 		}
 		return out, nil
 	}
-	out.Results = check.RunAWSChecks(ctx, depsFor(h.Deps, h.Regions, in.Target), in.Checks, in.Target, h.Opts...)
+	out.Results = check.RunAWSChecks(ctx, depsFor(h.Deps, h.Regions, in.Target), in.Checks, in.Target, slices.Concat(h.Opts, []check.Option{check.WithAttempt(max(in.Attempt, 0))})...)
 	for _, r := range out.Results {
 		logResult(h.Log, in.Target, r)
 	}
@@ -84,6 +86,10 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckCon
 type ChainInput struct {
 	Check string      `json:"check,omitempty"`
 	Chain check.Chain `json:"chain"`
+	// Attempt is the workflow's retry count of the step
+	// ($$.State.RetryCount: 0 on the first attempt). A retried CreateCase
+	// looks its run marker up before it creates anything.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // CheckSalesforce runs one step of the Salesforce chain.
@@ -112,7 +118,17 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 		return c, nil
 	}
 	// Step Functions' Retry repeats the step: no retries in the Lambda.
-	res := check.Step(ctx, depsFor(h.Deps, h.Regions, c.Target), in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0)})...)
+	if r, over := check.OverBudget(in.Check, &c, time.Now()); over {
+		// Final, not transient: the workflow goes on to Cleanup.
+		c.Results = append(c.Results, r)
+		c.Failed = true
+		logResult(h.Log, c.Target, r)
+		return c, nil
+	}
+	if in.Attempt < 0 {
+		return c, fmt.Errorf("attempt: %d is negative", in.Attempt)
+	}
+	res := check.Step(ctx, depsFor(h.Deps, h.Regions, c.Target), in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0), check.WithAttempt(in.Attempt)})...)
 	logResult(h.Log, c.Target, res)
 	if res.Failed() && check.RetrySafe(in.Check, res.ErrorClass) {
 		// The workflow retries with the original input: nothing of this

@@ -361,7 +361,8 @@ func TestCheckSalesforce_transientFailures(t *testing.T) {
 func TestCheckSalesforce_createNotRetried(t *testing.T) {
 	d := checktest.NewDeployment()
 	d.SFInvokeAPI.Ops["create"] = checktest.Fail(&lambdatypes.ServiceException{})
-	h := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+	noWait := check.WithSleep(func(context.Context, time.Duration) bool { return true })
+	h := &handler.CheckSalesforce{Deps: d.Deps(), Opts: []check.Option{noWait}, Now: func() time.Time { return now }}
 
 	out, err := invoke(t, h.Handle, chainPayload(t, check.CreateCase, chainAfter(t, check.ChainChecks[:1])))
 
@@ -859,4 +860,53 @@ func TestLogging(t *testing.T) {
 	for k, v := range checktest.SecretValues {
 		assert.NotContains(t, buf.String(), v, "the log leaks the secret's %s", k)
 	}
+}
+
+// TestCheckSalesforce_retriedCreateGoesThroughTheMarker: the workflow's
+// Retry of CreateCase ("attempt" from $$.State.RetryCount) looks the run
+// marker up before creating, and the result says how many attempts it took.
+func TestCheckSalesforce_retriedCreateGoesThroughTheMarker(t *testing.T) {
+	d := checktest.NewDeployment()
+	after := chainAfter(t, check.ChainChecks[:1])
+	var chain check.Chain
+	require.NoError(t, json.Unmarshal(after, &chain))
+	d.SFInvokeAPI.Ops["query"] = checktest.Query(checktest.Case{ID: checktest.CaseID, Subject: events.Subject(chain.Marker())})
+	noWait := check.WithSleep(func(context.Context, time.Duration) bool { return true })
+	h := &handler.CheckSalesforce{Deps: d.Deps(), Opts: []check.Option{noWait}, Now: func() time.Time { return now }}
+	payload, err := json.Marshal(map[string]any{"check": check.CreateCase, "chain": json.RawMessage(after), "attempt": 1})
+	require.NoError(t, err)
+
+	out, err := invoke(t, h.Handle, payload)
+
+	require.NoError(t, err)
+	var c check.Chain
+	require.NoError(t, json.Unmarshal(out, &c))
+	assert.False(t, c.Failed)
+	assert.Equal(t, checktest.CaseID, c.CaseID)
+	assert.Equal(t, []string{"query"}, d.SFInvokeAPI.Operations(), "no create: the previous attempt's case was found")
+	assert.Equal(t, 2, c.Results[1].Attempts)
+	assert.True(t, c.CreateUncertain)
+}
+
+// TestCheckSalesforce_overBudget: a step that would start past the chain's
+// time budget fails timeout at once, not transiently (no Retry), and calls
+// nothing, so the workflow reaches Cleanup in time.
+func TestCheckSalesforce_overBudget(t *testing.T) {
+	d := checktest.NewDeployment()
+	after := chainAfter(t, check.ChainChecks[:1])
+	var chain check.Chain
+	require.NoError(t, json.Unmarshal(after, &chain))
+	chain.StartedAt = time.Now().Add(-61 * time.Second)
+	chain.BudgetSeconds = 60
+	h := &handler.CheckSalesforce{Deps: d.Deps(), Now: func() time.Time { return now }}
+
+	out, err := invoke(t, h.Handle, chainPayload(t, check.CreateCase, []byte(mustJSON(t, chain))))
+
+	require.NoError(t, err, "not a TransientError: the Task is not retried")
+	var c check.Chain
+	require.NoError(t, json.Unmarshal(out, &c))
+	assert.True(t, c.Failed)
+	assert.Equal(t, failure.Timeout, c.Results[1].ErrorClass)
+	assert.Contains(t, c.Results[1].Message, "time budget (60 s")
+	assert.Empty(t, d.SFInvokeAPI.Operations())
 }

@@ -35,10 +35,14 @@ const (
 	// TargetColdStart is a cold invocation's Init Duration, published only
 	// when the run met a cold start (Milliseconds; Target).
 	TargetColdStart = "TargetColdStart"
+	// RetriedChecks counts the checks that passed only after a retry,
+	// published only when > 0 (Count; Target): a flaky sfInvokeAPI shows
+	// before it becomes an outage.
+	RetriedChecks = "RetriedChecks"
 )
 
 // All returns every metric name.
 func All() []string {
 	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused,
-		TargetDuration, TargetColdStart}
+		TargetDuration, TargetColdStart, RetriedChecks}
 }

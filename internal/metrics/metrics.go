@@ -5,13 +5,13 @@
 // Per target, every run publishes 2 metrics (RunSuccess, SalesforceCalls):
 // $0.60 per month at $0.30 per metric-month. CloudWatch bills a metric pro
 // rata for the hours it is published, so CheckFailure (up to 8, one per
-// check), CleanupFailure and Paused cost only in the hours something failed
-// or sfprobe was paused: about $0.0004 per metric-hour. WithDetailed adds
-// RunDuration and CheckLatency for up to 8 checks, and, from sfInvokeAPI's
-// REPORT lines, TargetDuration (the run's longest invocation, when the chain
-// ran) and TargetColdStart (only in the hours with a cold start): 13
-// standing metrics or $3.90 per month. The worst case, every metric all
-// month, is 23 metrics or $6.90.
+// check), CleanupFailure, RetriedChecks and Paused cost only in the hours
+// something failed, passed only after a retry, or sfprobe was paused: about
+// $0.0004 per metric-hour. WithDetailed adds RunDuration and CheckLatency
+// for up to 8 checks, and, from sfInvokeAPI's REPORT lines, TargetDuration
+// (the run's longest invocation, when the chain ran) and TargetColdStart
+// (only in the hours with a cold start): 13 standing metrics or $3.90 per
+// month. The worst case, every metric all month, is 24 metrics or $7.20.
 package metrics
 
 import (
@@ -42,6 +42,7 @@ const (
 	Paused           = metricname.Paused
 	TargetDuration   = metricname.TargetDuration
 	TargetColdStart  = metricname.TargetColdStart
+	RetriedChecks    = metricname.RetriedChecks
 )
 
 // MetricNames returns every metric name.
@@ -99,6 +100,9 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 	}
 	if r.Cleanup.Status == check.CleanupFailed {
 		out = append(out, datum(CleanupFailure, 1, types.StandardUnitCount, at, target, ""))
+	}
+	if n := r.Retried(); n > 0 {
+		out = append(out, datum(RetriedChecks, float64(n), types.StandardUnitCount, at, target, ""))
 	}
 	if o.detailed {
 		for _, c := range r.Checks {

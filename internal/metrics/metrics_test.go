@@ -171,6 +171,20 @@ func TestDatums(t *testing.T) {
 			},
 		},
 		{
+			name: "checks that passed only after a retry are counted (a failed retried one is a CheckFailure)",
+			give: report([]check.Result{
+				{Name: check.PhoneLookup, Status: check.Pass, Attempts: 2},
+				{Name: check.CreateCase, Status: check.Warn, Attempts: 3},
+				{Name: check.CloseCase, Status: check.Fail, Attempts: 2, ErrorClass: failure.Network},
+			}, check.CleanupDeleted),
+			want: []got{
+				{RunSuccess, 0, types.StandardUnitCount, target("prod")},
+				{SalesforceCalls, 4, types.StandardUnitCount, target("prod")},
+				{CheckFailure, 1, types.StandardUnitCount, targetCheck("prod", check.CloseCase)},
+				{RetriedChecks, 2, types.StandardUnitCount, target("prod")},
+			},
+		},
+		{
 			name:     "detailed off",
 			give:     report(passing, check.CleanupDeleted),
 			giveOpts: []Option{WithDetailed(false)},
@@ -195,7 +209,7 @@ func TestPausedDatums(t *testing.T) {
 
 func TestMetricNames(t *testing.T) {
 	// The names are public: alarms and dashboards depend on them.
-	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart"}, MetricNames())
+	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart", "RetriedChecks"}, MetricNames())
 	assert.Equal(t, "sfprobe", DefaultNamespace)
 	assert.Equal(t, "Target", DimTarget)
 	assert.Equal(t, "Check", DimCheck)

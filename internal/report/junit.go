@@ -148,6 +148,14 @@ func junitSuiteOf(r check.Report) junitSuite {
 		s.Cases = append(s.Cases, tc)
 	}
 	s.Tests = len(s.Cases)
+	if n := r.Retried(); n > 0 {
+		s.Properties = append(s.Properties, junitProperty{"retried_checks", strconv.Itoa(n)})
+	}
+	for _, c := range r.Checks {
+		if c.Attempts > 1 {
+			s.Properties = append(s.Properties, junitProperty{"attempts." + c.Name, strconv.Itoa(c.Attempts)})
+		}
+	}
 
 	s.SystemOut = fmt.Sprintf("cleanup: %s\nsfInvokeAPI calls: %d (Salesforce API budget)", cleanupSummary(r.Cleanup), r.SalesforceCalls)
 	if r.Cleanup.Status == check.CleanupFailed {

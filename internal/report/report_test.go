@@ -388,3 +388,34 @@ func TestIsTerminal(t *testing.T) {
 	require.NoError(t, f.Close())
 	assert.False(t, IsTerminal(f), "a closed file")
 }
+
+// TestRetriedChecksInPlainSight: a check that passed only after a retry is
+// marked in the text, counted in the verdict, carried in the JSON and as
+// JUnit properties.
+func TestRetriedChecksInPlainSight(t *testing.T) {
+	r := passingReport()
+	r.Checks[4].Attempts = 2
+	r.Checks[5].Attempts = 3
+	r.Finish()
+
+	var text bytes.Buffer
+	require.NoError(t, Write(&text, r, Text))
+	assert.Regexp(t, `PhoneLookup +\d+\.\d+s  \[2 attempts\]`, text.String())
+	assert.Regexp(t, `CreateCase +\d+\.\d+s  \[3 attempts\]`, text.String())
+	assert.NotContains(t, text.String(), "TargetConfig  [", "one attempt is not marked")
+	assert.Contains(t, text.String(), "OK: 8 checks passed (2 passed only after a retry)")
+
+	var js bytes.Buffer
+	require.NoError(t, Write(&js, r, JSON))
+	var doc struct {
+		Checks []map[string]any `json:"checks"`
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &doc))
+	assert.EqualValues(t, 2, doc.Checks[4]["attempts"])
+	assert.NotContains(t, doc.Checks[0], "attempts", "omitted for one attempt")
+
+	var x bytes.Buffer
+	require.NoError(t, Write(&x, r, JUnit))
+	assert.Contains(t, x.String(), `<property name="retried_checks" value="2">`)
+	assert.Contains(t, x.String(), `<property name="attempts.CreateCase" value="3">`)
+}

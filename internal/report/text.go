@@ -55,6 +55,9 @@ func writeText(w io.Writer, r check.Report, color bool) error {
 			style.word = strings.ToUpper(OneLine(string(c.Status)))
 		}
 		line := fmt.Sprintf("%s  %-*s %5.2fs", paint(style.color, fmt.Sprintf("%-4s", style.word)), width, OneLine(c.Name), seconds(c.DurationMS))
+		if c.Attempts > 1 {
+			line += fmt.Sprintf("  [%d attempts]", c.Attempts)
+		}
 		if c.Message != "" {
 			line += "  " + OneLine(c.Message)
 		}
@@ -133,6 +136,9 @@ func verdict(r check.Report, paint func(code, s string) string) string {
 	}
 	if skipped > 0 {
 		extra = append(extra, fmt.Sprintf("%d skipped", skipped))
+	}
+	if n := r.Retried(); n > 0 {
+		extra = append(extra, fmt.Sprintf("%d passed only after a retry", n))
 	}
 	if len(extra) > 0 {
 		s += " (" + strings.Join(extra, ", ") + ")"

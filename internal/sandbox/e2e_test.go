@@ -95,7 +95,7 @@ func TestFaultMatrixCoversEveryFault(t *testing.T) {
 	}
 	for _, f := range sandbox.Faults() {
 		assert.True(t, covered[f.Name], "fault %s has no row in the fault matrix", f.Name)
-		if f.Name == "create-response-lost" {
+		if f.Name == "create-response-lost" || f.Name == sandbox.FaultStepResponseLost || f.Name == "create-commits-late" {
 			assert.Empty(t, f.Check, "a lost create response is recovered")
 			continue
 		}
@@ -308,7 +308,8 @@ func TestPauseAndResume(t *testing.T) {
 
 // absorbed are transient faults injected once, and a create whose response
 // is lost: the run passes, and each run creates exactly one case.
-var absorbed = []string{"throttled:1", "service-error:1", "timeout:1", "create-response-lost"}
+var absorbed = []string{"throttled:1", "service-error:1", "timeout:1", "create-response-lost",
+	sandbox.FaultStepResponseLost, "create-commits-late"}
 
 func TestTransientFaultsAreAbsorbed(t *testing.T) {
 	if testing.Short() {
@@ -329,6 +330,14 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 				assert.Equal(t, "SUCCEEDED", out.Status)
 				assert.Equal(t, 1, sb.Org.CasesCreated(), "exactly one case per run")
 				assert.Empty(t, sb.Org.Cases(), "and it was deleted")
+				if fault == sandbox.FaultStepResponseLost {
+					// moto passes $$.State.RetryCount to the retried step.
+					for _, c := range out.Report.Checks {
+						if c.Name == check.CreateCase {
+							assert.Equal(t, 2, c.Attempts, "the CreateCase that passed on the Task's retry says so: %s", c.Message)
+						}
+					}
+				}
 			})
 			t.Run("run", func(t *testing.T) {
 				sb, err := sandbox.Provision(ctx, a, options(fault))
@@ -429,4 +438,37 @@ func TestSandboxInvocationReport(t *testing.T) {
 		byName[c.Name] = c
 	}
 	assert.Contains(t, byName[check.CloseCase].Shape, check.ShapeKey{Key: "Status", Kind: "number"}, "update answers {\"Status\": 204}")
+}
+
+// TestSlowOrgStillCleansUp: with an org so slow that the chain's steps use
+// up its time budget (21 s per call against budget_seconds 60), the step
+// past the budget fails timeout at once and Cleanup still runs and deletes
+// the Case, well within the execution's TimeoutSeconds.
+func TestSlowOrgStillCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{Latency: sim.Latency{Fixed: 21 * time.Second}, FunctionTimeout: 25 * time.Second})
+	require.NoError(t, err)
+
+	out, err := sb.Execute(ctx, sfn.Input{}, nil)
+
+	require.NoError(t, err)
+	require.NotNil(t, out.Report, "%s %s", out.Error, out.Cause)
+	assert.Equal(t, "FAILED", out.Status)
+	var verify check.Result
+	for _, c := range out.Report.Checks {
+		if c.Name == check.VerifyCaseClosed {
+			verify = c
+		}
+	}
+	assert.Equal(t, check.Fail, verify.Status, verify.Message)
+	assert.Equal(t, failure.Timeout, verify.ErrorClass)
+	assert.Contains(t, verify.Message, "time budget")
+	assert.Equal(t, check.CleanupDeleted, out.Report.Cleanup.Status, "%+v", out.Report.Cleanup)
+	assert.Equal(t, 1, sb.Org.CasesCreated())
+	assert.Empty(t, sb.Org.Cases(), "the Case was deleted")
 }

@@ -1,11 +1,13 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
@@ -36,6 +38,12 @@ const (
 	FaultNotAssociated       = "not-associated"
 	FaultMemoryNearlyFull    = "memory-nearly-full"
 	FaultWrongVersion        = "wrong-version"
+	// FaultStepResponseLost is the Lambda service failing the workflow's
+	// invoke of check-salesforce for CreateCase with 500 ServiceException
+	// after the step ran and created its case: the Task's Retry must find
+	// the case by its run marker, never create a second one. The run
+	// passes (the CLI engine does not go through check-salesforce).
+	FaultStepResponseLost = "step-response-lost"
 )
 
 // The sandbox's target runs unqualified, so $LATEST answers; the
@@ -63,6 +71,7 @@ var awsFaults = []Fault{
 	// A warning, not a failure (issue 13 item 4): every chain check warns, the run passes.
 	{FaultMemoryNearlyFull, "sfInvokeAPI's REPORT lines show 121 of its 128 MB used (at least 90 %): every chain check warns, the run passes", check.PhoneLookup, ""},
 	{FaultWrongVersion, "the target expects version 2 (expect_version, --expect-version) but $LATEST answers: a deploy that did not take", check.PhoneLookup, failure.Config},
+	{FaultStepResponseLost, "the workflow's invoke of check-salesforce for CreateCase fails with 500 ServiceException after the step created its case: the Retry finds it by its run marker (the run passes)", "", ""},
 }
 
 // simFaultOutcome is what each simulator fault fails (issue table).
@@ -87,6 +96,9 @@ var simFaultOutcome = map[sim.Fault]struct {
 	// The chain passes; ConnectAccess's budget sees what Connect's blocks would.
 	sim.SlowLookup:     {check.ConnectAccess, failure.Timeout},
 	sim.NestedResponse: {check.ConnectAccess, failure.UnexpectedResponse},
+	// A create that commits after its invoke failed is found by the run
+	// marker once the function's timeout has passed: the run passes.
+	sim.CreateCommitsLate: {"", ""},
 }
 
 // Faults lists every fault `sfprobe local --fault` takes, sorted by name.
@@ -176,4 +188,26 @@ func withoutKey(secret, key string) (string, error) {
 	delete(m, key)
 	b, err := json.Marshal(m)
 	return string(b), err
+}
+
+// loseStepResponse runs fn, then fails the first CreateCase invocation with
+// the Lambda service's 500 ServiceException, as if its response was lost
+// after the step ran.
+func loseStepResponse(fn lambdahttp.Function) lambdahttp.Function {
+	var once sync.Once
+	return lambdahttp.FunctionFunc(func(ctx context.Context, payload []byte) (lambdahttp.Response, error) {
+		resp, err := fn.Invoke(ctx, payload)
+		var in struct {
+			Check string `json:"check"`
+		}
+		if err != nil || json.Unmarshal(payload, &in) != nil || in.Check != check.CreateCase {
+			return resp, err
+		}
+		lost := false
+		once.Do(func() { lost = true })
+		if !lost {
+			return resp, err
+		}
+		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusInternalServerError, Type: "ServiceException", Message: "The AWS Lambda service encountered an internal error."}
+	})
 }

@@ -297,6 +297,12 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	} else {
 		s.serveFunctions()
 	}
+	if fault[FaultStepResponseLost] {
+		name := FunctionPrefix + "check-salesforce"
+		if fn, ok := s.aws.Router().Lookup("/2015-03-31/functions/" + name + "/invocations"); ok {
+			s.aws.Router().Handle(name, loseStepResponse(fn))
+		}
+	}
 
 	if err := pause.Write(ctx, ssm.NewFromConfig(s.cfg), PauseParameter, pause.Resumed); err != nil {
 		return err

@@ -214,26 +214,31 @@ func (c *Client) FindCases(ctx context.Context) ([]StaleCase, error) {
 	return out, nil
 }
 
-// FindRunCase returns the Id of the Case carrying the run marker, or "" when
-// there is none: how a create whose response was lost is recovered without
-// creating a second case.
-func (c *Client) FindRunCase(ctx context.Context, marker string) (string, error) {
+// FindRunCases returns the Ids of every Case carrying the run marker (none
+// when there is none): how a create whose response was lost is recovered
+// without creating a second case, and how cleanup finds every case a run
+// left. sfInvokeAPI's query operation reads one page of results (it does
+// not follow nextRecordsUrl, and no operation of v5.26 does): up to 2,000
+// records, far more than a run can create; every record of that page is
+// read, not only the first.
+func (c *Client) FindRunCases(ctx context.Context, marker string) ([]string, error) {
 	raw, err := c.call(ctx, events.FindRunCase, events.Values{Marker: marker})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	count, err := intField(raw, "sf_count")
 	if err != nil {
-		return "", failure.Wrap(failure.UnexpectedResponse, "query result", err)
+		return nil, failure.Wrap(failure.UnexpectedResponse, "query result", err)
 	}
-	if count == 0 {
-		return "", nil
+	var ids []string
+	for i := 0; i < count; i++ {
+		id, err := stringField(raw, "sf_records_"+strconv.Itoa(i)+"_Id")
+		if err != nil {
+			return nil, failure.Wrap(failure.UnexpectedResponse, "query result", err)
+		}
+		ids = append(ids, id)
 	}
-	id, err := stringField(raw, "sf_records_0_Id")
-	if err != nil {
-		return "", failure.Wrap(failure.UnexpectedResponse, "query result", err)
-	}
-	return id, nil
+	return ids, nil
 }
 
 func parseSalesforceTime(s string) (time.Time, error) {
@@ -259,7 +264,7 @@ func (c *Client) call(ctx context.Context, name events.Name, v events.Values) (m
 		InvocationType: lambdatypes.InvocationTypeRequestResponse,
 		Payload:        payload,
 		LogType:        lambdatypes.LogTypeTail,
-	})
+	}, sdkRetries(name)...)
 	if err != nil {
 		class := ClassifyInvokeError(ctx, err)
 		// A rejected invoke (throttled, not found, denied) never ran the
@@ -291,6 +296,16 @@ func observed(name events.Name, out *lambda.InvokeOutput, raw map[string]json.Ra
 		call.Shape = shapeOf(raw)
 	}
 	return call
+}
+
+// sdkRetries turns the SDK's own retries off for a create: a 500 or a reset
+// connection can come after sfInvokeAPI created the Case, and a blind
+// resend would create a second one. The caller recovers by the run marker.
+func sdkRetries(name events.Name) []func(*lambda.Options) {
+	if name != events.Create {
+		return nil
+	}
+	return []func(*lambda.Options){func(o *lambda.Options) { o.RetryMaxAttempts = 1 }}
 }
 
 // decode turns an Invoke response into the result object or a classified

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
@@ -373,20 +374,23 @@ func TestClient_findRunCase(t *testing.T) {
 	tests := []struct {
 		name    string
 		give    string
-		want    string
+		want    []string
 		wantErr failure.Class
 	}{
-		{name: "found", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_records_0_Subject": "sfprobe synthetic test ` + marker + `", "sf_records_0_IsClosed": false, "sf_count": 1}`, want: caseID},
-		{name: "found with string count", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_count": "1"}`, want: caseID},
-		{name: "none", give: `{"sf_count": 0}`, want: ""},
+		{name: "found", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_records_0_Subject": "sfprobe synthetic test ` + marker + `", "sf_records_0_IsClosed": false, "sf_count": 1}`, want: []string{caseID}},
+		{name: "found with string count", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_count": "1"}`, want: []string{caseID}},
+		{name: "every record", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_records_1_Id": "5001r0000000000003", "sf_records_2_Id": "5001r0000000000004", "sf_count": 3}`,
+			want: []string{caseID, "5001r0000000000003", "5001r0000000000004"}},
+		{name: "none", give: `{"sf_count": 0}`, want: nil},
 		{name: "count without record", give: `{"sf_count": 1}`, wantErr: failure.UnexpectedResponse},
+		{name: "count beyond the records", give: `{"sf_records_0_Id": "5001r0000000000002", "sf_count": 2}`, wantErr: failure.UnexpectedResponse},
 		{name: "no count", give: `{"sf_records_0_Id": "5001r0000000000002"}`, wantErr: failure.UnexpectedResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newInvokeServer(t, respond([]byte(tt.give), ""))
 
-			got, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCase(context.Background(), marker)
+			got, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCases(context.Background(), marker)
 
 			if tt.wantErr != "" {
 				require.Error(t, err)
@@ -406,7 +410,7 @@ func TestClient_findRunCase(t *testing.T) {
 
 func TestClient_findRunCaseRaised(t *testing.T) {
 	srv := newInvokeServer(t, respond([]byte(`{"errorMessage": "MALFORMED_QUERY: unexpected token", "errorType": "Exception"}`), "Unhandled"))
-	_, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCase(context.Background(), marker)
+	_, err := sfinvoke.New(lambdaClient(srv), functionName).FindRunCases(context.Background(), marker)
 	require.Error(t, err)
 	assert.Equal(t, failure.Config, failure.ClassOf(err))
 }
@@ -634,7 +638,7 @@ func TestClient_renderFailureInvokesNothing(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "contact_id")
 
-	_, err = c.FindRunCase(context.Background(), "")
+	_, err = c.FindRunCases(context.Background(), "")
 	require.Error(t, err)
 	assert.Equal(t, failure.Config, failure.ClassOf(err))
 
@@ -649,4 +653,31 @@ func TestClient_functionARN(t *testing.T) {
 	inv := srv.invocations()
 	require.Len(t, inv, 1)
 	assert.Equal(t, "/2015-03-31/functions/"+arn+"/invocations", inv[0].Path)
+}
+
+// TestClient_createIsNeverResentByTheSDK: the SDK's retryer resends an
+// Invoke that failed with a 500; for a create that can mean a second Case
+// (the function may have run), so the create is sent once.
+func TestClient_createIsNeverResentByTheSDK(t *testing.T) {
+	srv := newInvokeServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Amzn-ErrorType", "ServiceException")
+		w.Header().Set("X-Amzn-RequestId", "r")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"Type":"Service","message":"The AWS Lambda service encountered an internal error."}`))
+	})
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")}
+	retrying := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.BaseEndpoint = aws.String(srv.URL)
+		o.RetryMaxAttempts = 3
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 3 }), time.Millisecond)
+	})
+	c := sfinvoke.New(retrying, functionName)
+
+	_, err := c.CreateCase(context.Background(), "003A", marker)
+	require.Error(t, err)
+	assert.Len(t, srv.invocations(), 1, "a create is never resent")
+
+	_, err = c.FindRunCases(context.Background(), marker)
+	require.Error(t, err)
+	assert.Len(t, srv.invocations(), 4, "a read is: 1 + 3 attempts")
 }

@@ -89,7 +89,7 @@ var operations = []struct {
 		return c.FindCases(ctx)
 	}},
 	{"query for the run's case", func(ctx context.Context, c *sfinvoke.Client) (any, error) {
-		return c.FindRunCase(ctx, marker)
+		return c.FindRunCases(ctx, marker)
 	}},
 }
 

@@ -43,6 +43,11 @@ const (
 	// does, as a nested object; sfInvokeAPI's phoneLookup passes the record
 	// on unflattened, which a STRING_MAP block refuses.
 	NestedResponse Fault = "nested-response"
+	// CreateCommitsLate loses the next create's response at once (the
+	// Lambda service answers 500 ServiceException) while the function goes
+	// on and commits the Case later, within its timeout: a caller that
+	// looks for the Case at once finds nothing. One create only.
+	CreateCommitsLate Fault = "create-commits-late"
 )
 
 // SlowLookupDuration is how long a phoneLookup takes under SlowLookup.
@@ -69,6 +74,7 @@ var faultInfos = []FaultInfo{
 	{LoginHostUnreachable, "Salesforce rejects the cached OAuth token and the token host cannot be resolved: ConnectionError 'HTTPSConnectionPool(host=...): Max retries exceeded with url: /services/oauth2/token?grant_type=password&client_id=...&password=...', the credentials in the URL as sfInvokeAPI sends them"},
 	{SlowLookup, "every phoneLookup takes 3.5 s and succeeds: the chain passes, but the contact flow's 3 s Invoke AWS Lambda function block gives up first and takes the Error branch"},
 	{NestedResponse, "Contact searches return the relationship field Account.Name as Salesforce does, a nested object {\"Account\": {\"attributes\": ..., \"Name\": ...}}, which phoneLookup passes on unflattened: a flow's STRING_MAP block refuses it"},
+	{CreateCommitsLate, "the next create's invoke fails at once with 500 ServiceException while the function goes on and creates the Case half its timeout later: the caller must wait out the function's timeout before looking for it"},
 }
 
 // Faults lists every fault in a stable order.

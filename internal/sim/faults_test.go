@@ -223,7 +223,7 @@ func TestParseFaults(t *testing.T) {
 	}{
 		{name: "empty", give: "", want: []Fault{}},
 		{name: "two", give: "api-limit, timeout", want: []Fault{APILimit, Timeout}},
-		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable, flow-timeout-too-short, nested-response)`},
+		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable, flow-timeout-too-short, nested-response, create-commits-late)`},
 		{name: "count not allowed", give: "throttled:1", wantErr: `fault "throttled": a count is not allowed here`},
 		{name: "twice", give: "timeout,timeout", wantErr: `fault "timeout" given twice`},
 	}
@@ -255,7 +255,7 @@ func TestFaultsListed(t *testing.T) {
 		assert.NotEmpty(t, info.Description)
 		names = append(names, info.Name)
 	}
-	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, SlowLookup, NestedResponse}, names)
+	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, SlowLookup, NestedResponse, CreateCommitsLate}, names)
 }
 
 func TestConcurrentInvocations(t *testing.T) {
@@ -312,4 +312,25 @@ func TestSlowLookup(t *testing.T) {
 	created := call(t, fn, render(t, events.Create, events.Values{ContactID: DefaultContactID, Marker: "sfprobe-run1"}))
 	assert.Less(t, time.Since(start), time.Second)
 	assert.Empty(t, created.FunctionError)
+}
+
+// TestCreateCommitsLate: the create's invoke fails at once, and the Case
+// exists only later, within the function's timeout; the next create is
+// normal.
+func TestCreateCommitsLate(t *testing.T) {
+	fn, org, _, _ := newDefault(t, WithFaultSpecs(Always(CreateCommitsLate)), WithTimeout(400*time.Millisecond))
+	create := []byte(`{"Details": {"Parameters": {"sf_operation": "create", "sf_object": "Case", "Subject": "late"}}}`)
+
+	_, err := fn.Invoke(context.Background(), create)
+
+	var apiErr *lambdahttp.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "ServiceException", apiErr.Type)
+	assert.Equal(t, 0, org.CasesCreated(), "not yet")
+	assert.Eventually(t, func() bool { return org.CasesCreated() == 1 }, time.Second, 10*time.Millisecond, "committed within the timeout")
+
+	resp, err := fn.Invoke(context.Background(), create)
+	require.NoError(t, err)
+	assert.Empty(t, resp.FunctionError, "one create only")
+	assert.Equal(t, 2, org.CasesCreated())
 }

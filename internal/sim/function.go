@@ -173,7 +173,7 @@ func (f *Function) begin() (faultSet, time.Duration, bool) {
 	fs := faultSet{}
 	for i := len(f.faults) - 1; i >= 0; i-- {
 		fs[f.faults[i].Fault] = true
-		if f.faults[i].Fault != CreateResponseLost { // consumed by the create it hits
+		if f.faults[i].Fault != CreateResponseLost && f.faults[i].Fault != CreateCommitsLate { // consumed by the create it hits
 			f.consume(i)
 		}
 	}
@@ -206,6 +206,15 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (lambdahttp.Respo
 			return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusInternalServerError, Type: "ServiceException", Message: "The AWS Lambda service encountered an internal error."}
 		}
 		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusTooManyRequests, Type: "TooManyRequestsException", Message: "Rate Exceeded."}
+	}
+	if fs.has(CreateCommitsLate) && isCreate(payload) && f.takeOnce(CreateCommitsLate) {
+		// The caller gets its answer now; the function commits later.
+		go func() {
+			if sleep(context.Background(), f.timeout/2) == nil {
+				_, _ = f.handle(context.Background(), payload, fs)
+			}
+		}()
+		return lambdahttp.Response{}, &lambdahttp.APIError{Status: http.StatusInternalServerError, Type: "ServiceException", Message: "The AWS Lambda service encountered an internal error."}
 	}
 	requestID := lambdahttp.RequestID()
 	deadline := time.Now().Add(f.timeout)
@@ -248,11 +257,15 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (lambdahttp.Respo
 
 // loseResponse consumes one use of CreateResponseLost; false if another
 // invocation consumed it first.
-func (f *Function) loseResponse() bool {
+func (f *Function) loseResponse() bool { return f.takeOnce(CreateResponseLost) }
+
+// takeOnce consumes one use of a one-create fault; false if another
+// invocation consumed it first.
+func (f *Function) takeOnce(fault Fault) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, sp := range f.faults {
-		if sp.Fault == CreateResponseLost {
+		if sp.Fault == fault {
 			if sp.Times == 0 {
 				f.faults[i].Times = 1 // one create only
 			}

@@ -55,6 +55,8 @@ var TransientErrors = []string{
 	"Lambda.ServiceException",
 	"Lambda.AWSLambdaException",
 	"Lambda.SdkClientException",
+	// The invoke's client-side timeout (AWS's recommended Retry set for Lambda tasks).
+	"Lambda.ClientExecutionTimeoutException",
 	"Lambda.TooManyRequestsException",
 	"TransientError",
 	// The pause switch's read (aws-sdk errors; moto spells the service lower-case).

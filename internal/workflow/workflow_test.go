@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -131,4 +132,104 @@ func TestEveryTaskRetriesOnlyTransientAndCatches(t *testing.T) {
 	}
 	walk(doc["States"].(map[string]any), false)
 	assert.Equal(t, 10, tasks, "the pause switch's read and gate, the AWS checks, 4 chain steps, cleanup, publish, summarize")
+}
+
+// Every Lambda Task retries AWS's recommended set of Lambda service errors,
+// ClientExecutionTimeoutException included.
+func TestLambdaTasksRetryTheBestPracticeSet(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(Definition()), &doc))
+	want := []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+		"Lambda.ClientExecutionTimeoutException", "Lambda.TooManyRequestsException"}
+	var n int
+	var walk func(states map[string]any)
+	walk = func(states map[string]any) {
+		for name, v := range states {
+			s := v.(map[string]any)
+			if s["Resource"] == "arn:aws:states:::lambda:invoke" {
+				n++
+				var got []any
+				for _, r := range s["Retry"].([]any) {
+					got = append(got, r.(map[string]any)["ErrorEquals"].([]any)...)
+				}
+				for _, e := range want {
+					assert.Contains(t, got, e, "task %s", name)
+				}
+			}
+			if bs, ok := s["Branches"].([]any); ok {
+				for _, b := range bs {
+					walk(b.(map[string]any)["States"].(map[string]any))
+				}
+			}
+			if p, ok := s["ItemProcessor"].(map[string]any); ok {
+				walk(p["States"].(map[string]any))
+			}
+		}
+	}
+	walk(doc["States"].(map[string]any))
+	assert.Equal(t, 9, n)
+	assert.Contains(t, TransientErrors, "Lambda.ClientExecutionTimeoutException")
+}
+
+// TestCleanupFitsTheExecutionTimeout computes, from the definition itself,
+// the latest the chain's Cleanup can end (every Task attempt running to its
+// TimeoutSeconds, every retry waiting its longest delay) and requires it
+// within the execution's TimeoutSeconds: changing a number breaks it.
+func TestCleanupFitsTheExecutionTimeout(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(Definition()), &doc))
+	top := doc["States"].(map[string]any)
+	probe := top["Probe"].(map[string]any)["ItemProcessor"].(map[string]any)["States"].(map[string]any)
+	chain := probe["Checks"].(map[string]any)["Branches"].([]any)[1].(map[string]any)["States"].(map[string]any)
+	state := func(states map[string]any, name string) map[string]any {
+		s, ok := states[name].(map[string]any)
+		require.True(t, ok, "state %s", name)
+		return s
+	}
+	num := func(s map[string]any, k string, def float64) float64 {
+		if v, ok := s[k].(float64); ok {
+			return v
+		}
+		return def
+	}
+	// retries returns the most attempts' retries of a Task and their
+	// longest total delay (FULL jitter waits at most the nominal delay).
+	retries := func(s map[string]any) (attempts, delay float64) {
+		for _, r := range s["Retry"].([]any) {
+			r := r.(map[string]any)
+			n, iv, rate := num(r, "MaxAttempts", 3), num(r, "IntervalSeconds", 1), num(r, "BackoffRate", 2)
+			maxDelay := num(r, "MaxDelaySeconds", 1e9)
+			var d float64
+			for k := 0.0; k < n; k++ {
+				d += min(iv*math.Pow(rate, k), maxDelay)
+			}
+			attempts += n
+			delay += d
+		}
+		return attempts, delay
+	}
+	worst := func(s map[string]any) float64 {
+		n, d := retries(s)
+		return (n+1)*num(s, "TimeoutSeconds", 99999) + d
+	}
+	var longestDelay float64
+	lastAttempt := 0.0
+	for _, name := range []string{"PhoneLookup", "CreateCase", "CloseCase", "VerifyCaseClosed"} {
+		s := state(chain, name)
+		lastAttempt = max(lastAttempt, num(s, "TimeoutSeconds", 99999))
+		r := s["Retry"].([]any)[0].(map[string]any)
+		longestDelay = max(longestDelay, min(num(r, "IntervalSeconds", 1)*math.Pow(num(r, "BackoffRate", 2), num(r, "MaxAttempts", 3)-1), num(r, "MaxDelaySeconds", 1e9)))
+	}
+	start := state(chain, "StartChain")["Parameters"].(map[string]any)
+	budget, ok := start["budget_seconds"].(float64)
+	require.True(t, ok, "StartChain sets the chain's budget_seconds")
+	assert.Equal(t, "$$.State.EnteredTime", start["started_at.$"], "the budget runs from StartChain")
+
+	const fastAttempt = 1 // a step past its budget fails at once (check.OverBudget), not retried
+	beforeChain := worst(state(top, "ReadPause")) + worst(state(top, "PauseGate"))
+	chainEnd := beforeChain + budget + lastAttempt + longestDelay + fastAttempt
+	cleanupEnd := chainEnd + worst(state(chain, "Cleanup"))
+	t.Logf("before the chain %.0f s, chain ends by %.0f s, Cleanup by %.0f s", beforeChain, chainEnd, cleanupEnd)
+	assert.LessOrEqual(t, cleanupEnd, doc["TimeoutSeconds"].(float64), "Cleanup must end within the execution's TimeoutSeconds")
+	assert.Contains(t, doc["Comment"], fmt.Sprintf("%.0f <= TimeoutSeconds %.0f", cleanupEnd, doc["TimeoutSeconds"].(float64)), "the Comment's arithmetic matches the definition")
 }
