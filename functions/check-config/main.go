@@ -1,5 +1,5 @@
 // Command check-config is the Lambda that runs one AWS-side check of an
-// sfInvokeAPI deployment (TargetConfig, SecretAccess, KmsKey, ConnectAccess).
+// sfInvokeAPI deployment (TargetConfig, SecretAccess, KmsKey, ConnectAccess, SalesforceLogin).
 package main
 
 import (

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -88,6 +89,8 @@ type Deps struct {
 	KeyPolicies    KeyPolicyGetter
 	KeyGrants      KeyGrantLister
 	Simulator      PolicySimulator
+	// HTTP sends SalesforceLogin's requests to the org.
+	HTTP HTTPDoer
 }
 
 // Clients groups the SDK clients that satisfy Deps.
@@ -96,11 +99,16 @@ type Clients struct {
 	SecretsManager *secretsmanager.Client
 	KMS            *kms.Client
 	IAM            *iam.Client
+	// HTTP reaches Salesforce (SalesforceLogin); nil: NewHTTPClient("").
+	HTTP *http.Client
 }
 
 // DepsFrom wires SDK clients into Deps.
 func DepsFrom(c Clients) Deps {
-	d := Deps{}
+	d := Deps{HTTP: c.HTTP}
+	if c.HTTP == nil {
+		d.HTTP, _ = NewHTTPClient("")
+	}
 	if c.Lambda != nil {
 		d.FunctionConfig, d.Policy, d.Invoker = c.Lambda, c.Lambda, c.Lambda
 	}

@@ -23,6 +23,7 @@ type options struct {
 	now               func() time.Time
 	runID             string
 	stepRetries       int
+	dailyCalls        int
 }
 
 // DefaultStepRetries is how often `sfprobe run` repeats a chain step that
@@ -32,6 +33,10 @@ const DefaultStepRetries = 2
 
 // WithStepRetries sets how often a transiently failed chain step is repeated.
 func WithStepRetries(n int) Option { return func(o *options) { o.stepRetries = n } }
+
+// WithDailyCalls sets how many Salesforce API calls sfprobe's own schedule
+// spends a day (SalesforceLogin's message names it).
+func WithDailyCalls(n int) Option { return func(o *options) { o.dailyCalls = n } }
 
 // Option configures the runner.
 type Option func(*options)
@@ -167,6 +172,7 @@ func (r *Runner) Run(ctx context.Context, t Target, names []string) Report {
 			rep.Checks = append(rep.Checks, res)
 		}
 	}
+	rep.CountLogin()
 	rep.DurationMS = o.now().Sub(start).Milliseconds()
 	rep.Finish()
 	return rep
@@ -196,6 +202,8 @@ func (s *session) runAWS(ctx context.Context, name string) Result {
 		res = s.checkKmsKey(ctx)
 	case ConnectAccess:
 		res = s.checkConnectAccess(ctx)
+	case SalesforceLogin:
+		res = s.checkSalesforceLogin(ctx)
 	default:
 		res = failed(name, failure.Config, fmt.Sprintf("%q is not an AWS check", name))
 	}

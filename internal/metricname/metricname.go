@@ -29,9 +29,12 @@ const (
 	CheckLatency = "CheckLatency"
 	// Paused is 1 for a run skipped because sfprobe is paused (Count; Target).
 	Paused = "Paused"
+	// SalesforceApiRemaining is the org's DailyApiRequests remaining in
+	// percent, published only by runs whose SalesforceLogin read it (Percent; Target).
+	SalesforceApiRemaining = "SalesforceApiRemaining" //nolint:revive // a public metric name
 )
 
 // All returns every metric name.
 func All() []string {
-	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused}
+	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused, SalesforceApiRemaining}
 }

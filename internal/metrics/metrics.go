@@ -38,6 +38,8 @@ const (
 	CleanupFailure   = metricname.CleanupFailure
 	CheckLatency     = metricname.CheckLatency
 	Paused           = metricname.Paused
+	// SalesforceApiRemaining is the org's daily API budget left, in percent.
+	SalesforceApiRemaining = metricname.SalesforceApiRemaining //nolint:revive // a public metric name
 )
 
 // MetricNames returns every metric name.
@@ -85,6 +87,9 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 		if c.Failed() {
 			out = append(out, datum(CheckFailure, 1, types.StandardUnitCount, at, target, c.Name))
 		}
+	}
+	if r.SalesforceAPIRemaining != nil {
+		out = append(out, datum(SalesforceApiRemaining, *r.SalesforceAPIRemaining, types.StandardUnitPercent, at, target, ""))
 	}
 	if r.Cleanup.Status == check.CleanupFailed {
 		out = append(out, datum(CleanupFailure, 1, types.StandardUnitCount, at, target, ""))

@@ -10,7 +10,7 @@ type Function struct {
 
 // Functions lists sfprobe's Lambda functions in build order.
 var Functions = []Function{
-	{"check-config", CheckConfigFunctionArn, "runs one AWS-side check of sfInvokeAPI (TargetConfig, SecretAccess, KmsKey, ConnectAccess)"},
+	{"check-config", CheckConfigFunctionArn, "runs one AWS-side check of sfInvokeAPI (TargetConfig, SecretAccess, KmsKey, ConnectAccess, SalesforceLogin)"},
 	{"check-salesforce", CheckSalesforceFunctionArn, "replays one step of the manual test against sfInvokeAPI"},
 	{"cleanup", CleanupFunctionArn, "closes and deletes the run's test Case on every path"},
 	{"publish-metrics", PublishMetricsFunctionArn, "builds the run's report and publishes its CloudWatch metrics"},
