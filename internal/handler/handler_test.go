@@ -123,6 +123,12 @@ func TestCheckConfig_oneCheck(t *testing.T) {
 			res := checkConfigResults(t, out)
 			require.Len(t, res, 1)
 			assert.Equal(t, name, res[0].Name)
+			if name == check.SalesforceLogin {
+				// The healthy deployment logs in with the username-password flow.
+				assert.Equal(t, check.Warn, res[0].Status, res[0].Message)
+				assert.Contains(t, res[0].Message, "retiring the OAuth username-password flow")
+				return
+			}
 			assert.Equal(t, check.Pass, res[0].Status, res[0].Message)
 		})
 	}

@@ -139,6 +139,8 @@ type Deployment struct {
 	KMS            *KMS
 	IAM            *IAM
 	SFInvokeAPI    *SFInvokeAPI
+	// Org answers SalesforceLogin's requests.
+	Org *Org
 
 	mu          sync.Mutex
 	simulations []*iam.SimulatePrincipalPolicyInput
@@ -149,7 +151,7 @@ type Deployment struct {
 // customer managed key its role may use, Connect instance InstanceARN may
 // invoke it, and the org answers as in the contract's vectors.
 func NewDeployment() *Deployment {
-	d := &Deployment{SFInvokeAPI: NewSFInvokeAPI()}
+	d := &Deployment{SFInvokeAPI: NewSFInvokeAPI(), Org: &Org{}}
 	d.Lambda = &Lambda{
 		GetFunctionConfigurationFn: func(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 			return FunctionConfig(SFEnv()), nil
@@ -196,7 +198,13 @@ func NewDeployment() *Deployment {
 }
 
 // Deps wires the deployment's fakes into check.Deps.
-func (d *Deployment) Deps() check.Deps { return Deps(d.Lambda, d.SecretsManager, d.KMS, d.IAM) }
+func (d *Deployment) Deps() check.Deps {
+	deps := Deps(d.Lambda, d.SecretsManager, d.KMS, d.IAM)
+	if d.Org != nil {
+		deps.HTTP = d.Org
+	}
+	return deps
+}
 
 // Simulations returns the inputs of the default SimulatePrincipalPolicyFn's calls.
 func (d *Deployment) Simulations() []*iam.SimulatePrincipalPolicyInput {
