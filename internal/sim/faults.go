@@ -33,6 +33,12 @@ const (
 	// login.salesforce.com, a DNS outage, a proxy): requests raises a
 	// ConnectionError whose message holds the token URL, credentials and all.
 	LoginHostUnreachable Fault = "login-host-unreachable"
+	// The org's faults (ApplyOrgFault), each with a session the function
+	// cached: the replay rides it, only a fresh login sees them.
+	PasswordRotated         Fault = "password-rotated"
+	APIVersionRetired       Fault = "api-version-retired"
+	APIBudgetLow            Fault = "api-budget-low"
+	ClientSecretRegenerated Fault = "client-secret-regenerated"
 )
 
 // FaultInfo describes a fault for people.
@@ -54,6 +60,10 @@ var faultInfos = []FaultInfo{
 	{ServiceError, "the Lambda Invoke API answers 500 ServiceException without running the function"},
 	{CreateResponseLost, "the next create succeeds in Salesforce but the invocation then times out, so its response (the Case Id) is lost"},
 	{LoginHostUnreachable, "Salesforce rejects the cached OAuth token and the token host cannot be resolved: ConnectionError 'HTTPSConnectionPool(host=...): Max retries exceeded with url: /services/oauth2/token?grant_type=password&client_id=...&password=...', the credentials in the URL as sfInvokeAPI sends them"},
+	{PasswordRotated, "the API user's password changed but the function's cached session still works: every call passes, and the next login (after the session ends) fails with invalid_grant: authentication failure"},
+	{APIVersionRetired, "the org no longer serves the function's SF_VERSION: the versions list leaves it out and REST calls on it answer 404 NOT_FOUND"},
+	{APIBudgetLow, "the org has 3 % of its daily API requests left (DailyApiRequests Remaining 450 of 15000)"},
+	{ClientSecretRegenerated, "the Connected App's Consumer Secret was regenerated but the function's cached session still works: the next login fails with invalid_client: invalid client credentials"},
 }
 
 // Faults lists every fault in a stable order.

@@ -255,7 +255,7 @@ func TestFaultsListed(t *testing.T) {
 		assert.NotEmpty(t, info.Description)
 		names = append(names, info.Name)
 	}
-	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable}, names)
+	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, PasswordRotated, APIVersionRetired, APIBudgetLow, ClientSecretRegenerated}, names)
 }
 
 func TestConcurrentInvocations(t *testing.T) {
