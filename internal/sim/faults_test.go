@@ -223,7 +223,7 @@ func TestParseFaults(t *testing.T) {
 	}{
 		{name: "empty", give: "", want: []Fault{}},
 		{name: "two", give: "api-limit, timeout", want: []Fault{APILimit, Timeout}},
-		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable)`},
+		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable, password-rotated, api-version-retired, api-budget-low, client-secret-regenerated)`},
 		{name: "count not allowed", give: "throttled:1", wantErr: `fault "throttled": a count is not allowed here`},
 		{name: "twice", give: "timeout,timeout", wantErr: `fault "timeout" given twice`},
 	}
