@@ -16,6 +16,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/handler"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 func main() {
@@ -28,6 +29,10 @@ func main() {
 	if err != nil {
 		log.Fatalf("check-config: %v", err)
 	}
+	sfHTTP, err := check.NewHTTPClient(os.Getenv(workflow.EnvSalesforceEndpoint))
+	if err != nil {
+		log.Fatalf("check-config: %v", err)
+	}
 	// A target in another region (a targets file) gets that region's
 	// clients; IAM is global.
 	deps := func(region string) check.Deps {
@@ -36,6 +41,7 @@ func main() {
 			SecretsManager: secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region = region }),
 			KMS:            kms.NewFromConfig(cfg, func(o *kms.Options) { o.Region = region }),
 			IAM:            iam.NewFromConfig(cfg),
+			HTTP:           sfHTTP,
 		})
 	}
 	h := &handler.CheckConfig{

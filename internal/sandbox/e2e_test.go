@@ -61,6 +61,12 @@ var faultMatrix = []faultCase{
 	{sandbox.FaultTargetMisconfigured, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultHostWithoutScheme, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
 	{sandbox.FaultSecretARNEmpty, check.TargetConfig, failure.Config, check.CleanupNotNeeded},
+	// SalesforceLogin's faults: the replay rides the cached session (and
+	// passes, but for a retired version), only a fresh login sees them.
+	{"password-rotated", check.SalesforceLogin, failure.Auth, check.CleanupDeleted},
+	{"api-version-retired", check.SalesforceLogin, failure.Config, check.CleanupNotNeeded},
+	{"api-budget-low", check.SalesforceLogin, failure.APILimit, check.CleanupDeleted},
+	{"client-secret-regenerated", check.SalesforceLogin, failure.Auth, check.CleanupDeleted},
 }
 
 func TestFaultMatrixCoversEveryFault(t *testing.T) {
@@ -116,12 +122,13 @@ func TestWorkflowHappyPath(t *testing.T) {
 	require.NotNil(t, out.Report)
 	rep := out.Report
 	assert.True(t, rep.OK)
-	assert.Len(t, rep.Checks, 8)
+	assert.Len(t, rep.Checks, 9)
 	for _, c := range rep.Checks {
 		assert.Contains(t, []check.Status{check.Pass, check.Warn}, c.Status, "%s: %s", c.Name, c.Message)
 	}
 	assert.Equal(t, check.CleanupDeleted, rep.Cleanup.Status)
-	assert.Equal(t, 5, rep.SalesforceCalls, "lookup, create, update, lookup, delete")
+	assert.Equal(t, 5+1, rep.SalesforceCalls, "lookup, create, update, lookup, delete; SalesforceLogin's /limits")
+	assert.Equal(t, 1, sb.Org.Revocations(), "SalesforceLogin revoked the session it opened")
 	assert.Contains(t, entered, "PublishMetrics")
 	assert.Contains(t, entered, "Cleanup")
 	assert.Empty(t, sb.OpenTestCases())
@@ -132,7 +139,8 @@ func TestWorkflowHappyPath(t *testing.T) {
 	require.NoError(t, sb.MetricErrors(), "every embedded-metric-format line was extracted")
 	got := metricMap(ms)
 	assert.Equal(t, 1.0, got[metrics.RunSuccess+"/"])
-	assert.Equal(t, 5.0, got[metrics.SalesforceCalls+"/"])
+	assert.Equal(t, 6.0, got[metrics.SalesforceCalls+"/"])
+	assert.Contains(t, got, metrics.SalesforceApiRemaining+"/", "SalesforceLogin read the API budget")
 	assert.NotContains(t, got, metrics.RunDuration+"/", "RunDuration is a detailed metric")
 	for k := range got {
 		assert.NotContains(t, k, metrics.CheckFailure, "no check failed")
@@ -182,14 +190,26 @@ func TestFaultMatrix(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assertFailure(t, rep, tt)
 				assert.Empty(t, sb.OpenTestCases(), "no open test case is left")
 			})
+			if tt.wantCheck == check.SalesforceLogin {
+				assertSecretUnwritten(ctx, t, sb)
+			}
 		})
 	}
+}
+
+// assertSecretUnwritten: the secret still has its one version: neither
+// SalesforceLogin nor the replay (riding the cached session) wrote it.
+func assertSecretUnwritten(ctx context.Context, t *testing.T, sb *sandbox.Sandbox) {
+	t.Helper()
+	out, err := secretsmanager.NewFromConfig(sb.Config()).ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: &sb.Target.SecretARN})
+	require.NoError(t, err)
+	assert.Len(t, out.Versions, 1, "the secret's versions are unchanged")
 }
 
 func assertFailure(t *testing.T, rep check.Report, tt faultCase) {
@@ -274,7 +294,7 @@ func TestPauseAndResume(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, out.Report)
 	assert.False(t, out.Report.Paused)
-	assert.Equal(t, 5, out.Report.SalesforceCalls)
+	assert.Equal(t, 5+1, out.Report.SalesforceCalls)
 }
 
 // absorbed are transient faults injected once, and a create whose response
@@ -307,7 +327,7 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assert.True(t, rep.OK, "%+v", rep.Checks)

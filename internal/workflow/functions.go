@@ -29,6 +29,10 @@ const (
 	// function's log, no PutMetricData request) or MetricsAPI
 	// (PutMetricData).
 	EnvMetricsTransport = "SFPROBE_METRICS_TRANSPORT"
+	// EnvSalesforceEndpoint, when set, is a loopback URL that receives
+	// SalesforceLogin's requests instead of the org (a local org: the
+	// sandbox). CDK never sets it.
+	EnvSalesforceEndpoint = "SFPROBE_SALESFORCE_ENDPOINT"
 )
 
 // The values of EnvMetricsTransport.
