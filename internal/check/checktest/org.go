@@ -32,7 +32,7 @@ func (o *Org) Do(req *http.Request) (*http.Response, error) {
 	rec.Header().Set("Content-Type", "application/json")
 	switch p := req.URL.Path; {
 	case p == "/services/oauth2/token":
-		_, _ = fmt.Fprintf(rec, `{"access_token":"00Dfake!fresh","instance_url":"%s://%s","token_type":"Bearer"}`, req.URL.Scheme, req.URL.Host)
+		_, _ = fmt.Fprintf(rec, `{"access_token":"00Dfake!fresh","instance_url":%q,"token_type":"Bearer"}`, SFHost)
 	case p == "/services/oauth2/revoke":
 	case p == "/services/data/":
 		_, _ = io.WriteString(rec, `[{"version":"58.0"},{"version":"59.0"},{"version":"60.0"}]`)
