@@ -117,6 +117,16 @@ type Config struct {
 	MetricsTransport string `json:"metricsTransport"`
 	// AssetRoot holds the prebuilt <function>/bootstrap files (make build).
 	AssetRoot string `json:"assetRoot"`
+	// ApiRemainingAlarmPercent is the SalesforceApiRemaining alarm's
+	// threshold: it fires when less than this percentage of the org's daily
+	// API requests remains (default 20, as SalesforceLogin's warning).
+	ApiRemainingAlarmPercent int `json:"apiRemainingAlarmPercent"` //nolint:revive // a public configuration key
+	// VpcSubnetIds and VpcSecurityGroupIds, both or neither, place sfprobe's
+	// functions in a VPC (comma-separated subnet-... and sg-... ids): for a
+	// target whose org is reachable only from there. The subnets need a
+	// route to Salesforce (a NAT gateway or a proxy) and to the AWS APIs.
+	VpcSubnetIds        string `json:"vpcSubnetIds"`
+	VpcSecurityGroupIds string `json:"vpcSecurityGroupIds"`
 
 	// Targets are targetsFile's entries, as ConfigFrom read them; not a
 	// configuration key.
@@ -141,8 +151,10 @@ const (
 	DefaultRunLatencyMs     = 20000
 	DefaultLogRetentionDays = 30
 	DefaultAssetRoot        = "dist"
-	MetricsEMF              = workflow.MetricsEMF
-	MetricsAPI              = workflow.MetricsAPI
+	// DefaultApiRemainingAlarmPercent is SalesforceLogin's warning level.
+	DefaultApiRemainingAlarmPercent = 20
+	MetricsEMF                      = workflow.MetricsEMF
+	MetricsAPI                      = workflow.MetricsAPI
 	// offAlarmPeriodMinutes is the alarm period without a schedule.
 	offAlarmPeriodMinutes = 5
 	// maxRunMs is the workflow's TimeoutSeconds (280 s).
@@ -165,6 +177,8 @@ func DefaultConfig() Config {
 		MetricsTransport: MetricsEMF,
 		Dashboard:        true,
 		AssetRoot:        DefaultAssetRoot,
+
+		ApiRemainingAlarmPercent: DefaultApiRemainingAlarmPercent,
 	}
 }
 
@@ -428,6 +442,25 @@ func (c Config) validate(given map[string]bool) error {
 			bad("runFailureAlarm", "%d periods of %s exceed CloudWatch's evaluation range of %s; lower N or the period", n, p, limit)
 		}
 	}
+	if c.ApiRemainingAlarmPercent < 1 || c.ApiRemainingAlarmPercent > 99 {
+		bad("apiRemainingAlarmPercent", "%d: want 1 to 99 (percent of the org's daily API requests remaining)", c.ApiRemainingAlarmPercent)
+	}
+	subnets, groups := c.vpcIDs()
+	switch {
+	case (len(subnets) == 0) != (len(groups) == 0):
+		bad("vpcSubnetIds", "vpcSubnetIds and vpcSecurityGroupIds go together: give both, or neither")
+	default:
+		for _, id := range subnets {
+			if !subnetRe.MatchString(id) {
+				bad("vpcSubnetIds", "%q is not a subnet id like subnet-0abc1234", id)
+			}
+		}
+		for _, id := range groups {
+			if !securityGroupRe.MatchString(id) {
+				bad("vpcSecurityGroupIds", "%q is not a security group id like sg-0abc1234", id)
+			}
+		}
+	}
 	if c.RunLatencyMs < 1000 || c.RunLatencyMs >= maxRunMs {
 		bad("runLatencyMs", "%d: want 1000 to %d milliseconds (a run times out at %d)", c.RunLatencyMs, maxRunMs-1, maxRunMs)
 	}
@@ -660,4 +693,24 @@ func arnField(arn string, i int) string {
 
 func sortErrs(errs []error) {
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+}
+
+var (
+	subnetRe        = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	securityGroupRe = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+)
+
+// vpcIDs are the subnets and security groups of vpcSubnetIds and
+// vpcSecurityGroupIds.
+func (c Config) vpcIDs() (subnets, groups []string) {
+	split := func(s string) []string {
+		var out []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return split(c.VpcSubnetIds), split(c.VpcSecurityGroupIds)
 }

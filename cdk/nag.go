@@ -8,6 +8,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/sfprobe/sfprobe/internal/gate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 // regexAppliesTo matches a finding's resource by an ECMAScript regex, for
@@ -38,6 +39,13 @@ func addNagSuppressions(s *SfprobeStack) {
 		suppress(c.Roles[name], "AwsSolutions-IAM5",
 			"The target functions' qualifiers (versions and aliases): the checks call sfInvokeAPI by the reference configured, which may be qualified. No other function matches.",
 			qualifiers...)
+	}
+	if subnets, _ := cfg.vpcIDs(); len(subnets) > 0 {
+		for _, wf := range workflow.Functions {
+			suppress(c.Roles[wf.Name], "AwsSolutions-IAM5",
+				"The functions run in the VPC of vpcSubnetIds: Lambda manages their network interfaces with ec2:CreateNetworkInterface and related actions (AWSLambdaVPCAccessExecutionRole's), which support no resource-level permissions.",
+				"Resource::*")
+		}
 	}
 	if cfg.MetricsTransport == MetricsAPI {
 		suppress(c.Roles[FnPublishMetrics], "AwsSolutions-IAM5",

@@ -233,6 +233,9 @@ type LoginFacts struct {
 // checkSalesforceLogin: the login sfInvokeAPI would make on its next 401
 // works; the org serves SF_VERSION; the daily API budget has room.
 func (s *session) checkSalesforceLogin(ctx context.Context) Result {
+	// Within check-config's 30 s, beside the other checks.
+	ctx, cancel := context.WithTimeout(ctx, loginBudget)
+	defer cancel()
 	fn, err := s.function(ctx)
 	if err != nil {
 		return failedErr(SalesforceLogin, err)
@@ -486,6 +489,9 @@ func restFailure(target string, status int, body []byte) error {
 	return failure.New(failure.UnexpectedResponse, "GET %s answered HTTP %d", target, status)
 }
 
+// loginBudget bounds a whole SalesforceLogin run (four requests).
+const loginBudget = 20 * time.Second
+
 // maxBody bounds what sfprobe reads of an answer.
 const maxBody = 1 << 20
 
@@ -526,7 +532,7 @@ func unwrapURLError(err error) error {
 // there instead, its path kept (a local org: `sfprobe local`).
 func NewHTTPClient(endpoint string) (*http.Client, error) {
 	c := &http.Client{
-		Timeout:       10 * time.Second,
+		Timeout:       8 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if endpoint == "" {
