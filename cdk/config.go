@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
 	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/validate"
@@ -713,4 +714,25 @@ func (c Config) vpcIDs() (subnets, groups []string) {
 		return out
 	}
 	return split(c.VpcSubnetIds), split(c.VpcSecurityGroupIds)
+}
+
+// dailySalesforceCalls is what sfprobe's schedules spend of a target org's
+// daily API calls: check.PassingChainCalls per chain run and
+// check.LoginAPICalls per SalesforceLogin run; 0 when a cron(...) schedule
+// or none makes it unknown.
+func (c Config) dailySalesforceCalls() int {
+	every, err := c.scheduleInterval()
+	if err != nil || every == 0 {
+		return 0
+	}
+	chainRuns := int(24 * time.Hour / every)
+	loginRuns := chainRuns
+	if c.splitSchedules() {
+		configEvery, err := parseSchedule("configSchedule", c.ConfigSchedule, "")
+		if err != nil || configEvery == 0 {
+			return 0
+		}
+		loginRuns = int(24 * time.Hour / configEvery)
+	}
+	return chainRuns*check.PassingChainCalls + loginRuns*check.LoginAPICalls
 }

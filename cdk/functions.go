@@ -82,7 +82,10 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 		return nil, err
 	}
 	env := map[string]map[string]*string{
-		FnCheckConfig:     {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
+		FnCheckConfig: {
+			workflow.EnvCallTimeout:          jsii.String(CallTimeout),
+			workflow.EnvDailySalesforceCalls: jsii.String(strconv.Itoa(c.dailySalesforceCalls())),
+		},
 		FnCheckSalesforce: {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
 		FnCleanup: {
 			workflow.EnvCallTimeout: jsii.String(CallTimeout),

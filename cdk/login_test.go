@@ -77,3 +77,31 @@ func TestVpcConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestDailySalesforceCalls: check-config is told what the schedules spend
+// of the org's daily API calls: 5 per chain run, 1 per SalesforceLogin run.
+func TestDailySalesforceCalls(t *testing.T) {
+	tests := []struct {
+		name string
+		give map[string]any
+		want int
+	}{
+		{"defaults: chain every 5 min, AWS-side every 15", nil, 288*5 + 96},
+		{"every run", map[string]any{"configSchedule": "every-run"}, 288*5 + 288},
+		{"no schedule", map[string]any{"schedule": "off"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := required()
+			for k, v := range tt.give {
+				ctx[k] = v
+			}
+			c, err := ConfigFrom(ctx, readTestFile)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.dailySalesforceCalls())
+		})
+	}
+	synth(t, "default").template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": map[string]any{workflow.EnvDailySalesforceCalls: "1536", workflow.EnvCallTimeout: CallTimeout}},
+	})
+}

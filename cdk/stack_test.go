@@ -376,7 +376,7 @@ func TestFunctionsEnvironment(t *testing.T) {
 		fn      string
 		want    map[string]any
 	}{
-		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s"}},
+		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvDailySalesforceCalls: "1536"}},
 		{"default", FnCheckSalesforce, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "false"}},
 		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false", workflow.EnvMetricsTransport: workflow.MetricsEMF}},

@@ -56,6 +56,10 @@ const (
 // does not count either (Salesforce's Sforce-Limit-Info documentation).
 const LoginAPICalls = 1
 
+// PassingChainCalls is what a passing chain run spends of the daily limit:
+// lookup, create, update, read back, delete (each one REST call).
+const PassingChainCalls = 5
+
 // versionNotice is a dated announcement about a range of API versions.
 type versionNotice struct {
 	from, to   float64 // inclusive
@@ -353,7 +357,7 @@ func (s *session) ownUse() string {
 	if n := s.opts.dailyCalls; n > 0 {
 		return fmt.Sprintf("sfprobe's own schedule spends about %d of them a day", n)
 	}
-	return fmt.Sprintf("sfprobe spends %d per passing chain run and %d per SalesforceLogin run", 5, LoginAPICalls)
+	return fmt.Sprintf("sfprobe spends %d per passing chain run and %d per SalesforceLogin run", PassingChainCalls, LoginAPICalls)
 }
 
 func noticeOf(version string) *versionNotice {

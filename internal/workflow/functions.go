@@ -33,6 +33,10 @@ const (
 	// SalesforceLogin's requests instead of the org (a local org: the
 	// sandbox). CDK never sets it.
 	EnvSalesforceEndpoint = "SFPROBE_SALESFORCE_ENDPOINT"
+	// EnvDailySalesforceCalls is how many of a target org's daily API
+	// calls sfprobe's schedules spend (CDK computes it; SalesforceLogin's
+	// message names it).
+	EnvDailySalesforceCalls = "SFPROBE_DAILY_SALESFORCE_CALLS"
 )
 
 // The values of EnvMetricsTransport.
