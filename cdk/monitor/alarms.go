@@ -174,6 +174,10 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			op: gt, threshold: float64(c.RunLatencyMs), m: m, n: n, missing: notBreaching})
 		add(spec{kind: alarmname.CleanupFailure, label: label, metric: metric(metricname.CleanupFailure, "Sum", target, period),
 			op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
+		// Published by the AWS-side runs (configSchedule): an hour holds at
+		// least one; none (no login read it) is not a breach.
+		add(spec{kind: alarmname.SalesforceApiRemaining, label: label, metric: metric(metricname.SalesforceApiRemaining, "Minimum", target, awscdk.Duration_Hours(jsii.Number(1))),
+			op: lt, threshold: float64(c.ApiRemainingAlarmPercent), m: 1, n: 1, missing: notBreaching})
 		for _, ch := range props.Checks {
 			dims := map[string]*string{metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch)}
 			add(spec{kind: alarmname.CheckFailure, label: label, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),

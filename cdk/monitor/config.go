@@ -122,6 +122,16 @@ type Config struct {
 	// reads (DescribeContactFlow/DescribeContactFlowModule) per run, 1 to
 	// 1000 (default 50); the report warns when it cut the scan short.
 	ConnectMaxFlows int `json:"connectMaxFlows"`
+	// ApiRemainingAlarmPercent is the SalesforceApiRemaining alarm's
+	// threshold: it fires when less than this percentage of the org's daily
+	// API requests remains (default 20, as SalesforceLogin's warning).
+	ApiRemainingAlarmPercent int `json:"apiRemainingAlarmPercent"` //nolint:revive // a public configuration key
+	// VpcSubnetIds and VpcSecurityGroupIds, both or neither, place sfprobe's
+	// functions in a VPC (comma-separated subnet-... and sg-... ids): for a
+	// target whose org is reachable only from there. The subnets need a
+	// route to Salesforce (a NAT gateway or a proxy) and to the AWS APIs.
+	VpcSubnetIds        string `json:"vpcSubnetIds"`
+	VpcSecurityGroupIds string `json:"vpcSecurityGroupIds"`
 
 	// Targets are targetsFile's entries, as ConfigFrom read them; not a
 	// configuration key.
@@ -146,8 +156,10 @@ const (
 	DefaultRunLatencyMs     = 20000
 	DefaultLogRetentionDays = 30
 	DefaultAssetRoot        = "dist"
-	MetricsEMF              = workflow.MetricsEMF
-	MetricsAPI              = workflow.MetricsAPI
+	// DefaultApiRemainingAlarmPercent is SalesforceLogin's warning level.
+	DefaultApiRemainingAlarmPercent = 20
+	MetricsEMF                      = workflow.MetricsEMF
+	MetricsAPI                      = workflow.MetricsAPI
 	// offAlarmPeriodMinutes is the alarm period without a schedule.
 	offAlarmPeriodMinutes = 5
 	// maxRunMs is the workflow's TimeoutSeconds (280 s).
@@ -171,6 +183,8 @@ func DefaultConfig() Config {
 		Dashboard:        true,
 		AssetRoot:        DefaultAssetRoot,
 		ConnectMaxFlows:  check.DefaultMaxFlows,
+
+		ApiRemainingAlarmPercent: DefaultApiRemainingAlarmPercent,
 	}
 }
 
@@ -437,6 +451,25 @@ func (c Config) validate(given map[string]bool) error {
 			bad("runFailureAlarm", "%d periods of %s exceed CloudWatch's evaluation range of %s; lower N or the period", n, p, limit)
 		}
 	}
+	if c.ApiRemainingAlarmPercent < 1 || c.ApiRemainingAlarmPercent > 99 {
+		bad("apiRemainingAlarmPercent", "%d: want 1 to 99 (percent of the org's daily API requests remaining)", c.ApiRemainingAlarmPercent)
+	}
+	subnets, groups := c.vpcIDs()
+	switch {
+	case (len(subnets) == 0) != (len(groups) == 0):
+		bad("vpcSubnetIds", "vpcSubnetIds and vpcSecurityGroupIds go together: give both, or neither")
+	default:
+		for _, id := range subnets {
+			if !subnetRe.MatchString(id) {
+				bad("vpcSubnetIds", "%q is not a subnet id like subnet-0abc1234", id)
+			}
+		}
+		for _, id := range groups {
+			if !securityGroupRe.MatchString(id) {
+				bad("vpcSecurityGroupIds", "%q is not a security group id like sg-0abc1234", id)
+			}
+		}
+	}
 	if c.RunLatencyMs < 1000 || c.RunLatencyMs >= maxRunMs {
 		bad("runLatencyMs", "%d: want 1000 to %d milliseconds (a run times out at %d)", c.RunLatencyMs, maxRunMs-1, maxRunMs)
 	}
@@ -669,4 +702,45 @@ func arnField(arn string, i int) string {
 
 func sortErrs(errs []error) {
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+}
+
+var (
+	subnetRe        = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	securityGroupRe = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+)
+
+// vpcIDs are the subnets and security groups of vpcSubnetIds and
+// vpcSecurityGroupIds.
+func (c Config) vpcIDs() (subnets, groups []string) {
+	split := func(s string) []string {
+		var out []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return split(c.VpcSubnetIds), split(c.VpcSecurityGroupIds)
+}
+
+// dailySalesforceCalls is what sfprobe's schedules spend of a target org's
+// daily API calls: check.PassingChainCalls per chain run and
+// check.LoginAPICalls per SalesforceLogin run; 0 when a cron(...) schedule
+// or none makes it unknown.
+func (c Config) dailySalesforceCalls() int {
+	every, err := c.scheduleInterval()
+	if err != nil || every == 0 {
+		return 0
+	}
+	chainRuns := int(24 * time.Hour / every)
+	loginRuns := chainRuns
+	if c.splitSchedules() {
+		configEvery, err := parseSchedule("configSchedule", c.ConfigSchedule, "")
+		if err != nil || configEvery == 0 {
+			return 0
+		}
+		loginRuns = int(24 * time.Hour / configEvery)
+	}
+	return chainRuns*check.PassingChainCalls + loginRuns*check.LoginAPICalls
 }

@@ -40,18 +40,18 @@ func TestAlarmCost(t *testing.T) {
 		wantMetrics int
 	}{
 		// RunFailure (2: RunSuccess and Paused), CleanupFailure,
-		// MaintenanceWindow.
-		{"default", 4},
+		// SalesforceApiRemaining, MaintenanceWindow.
+		{"default", 5},
 		// + RunLatency (detailedMetrics), ExecutionsFailed,
 		// ExecutionsTimedOut, ExecutionThrottled and 4 FunctionErrors
 		// (diagnosticAlarms), 8 CheckFailure (perCheckAlarms).
-		{"full", 4 + 1 + 3 + len(workflow.Functions) + 8},
-		// Per target RunFailure (2) and CleanupFailure; one
-		// MaintenanceWindow.
-		{"fleet", 2*3 + 1},
+		{"full", 5 + 1 + 3 + len(workflow.Functions) + 9},
+		// Per target RunFailure (2), CleanupFailure and
+		// SalesforceApiRemaining; one MaintenanceWindow.
+		{"fleet", 2*4 + 1},
 		// + per target RunLatency and 8 CheckFailure; once the 7
 		// diagnostic alarms.
-		{"fleetFull", 2*(3+1+8) + 1 + 3 + len(workflow.Functions)},
+		{"fleetFull", 2*(4+1+9) + 1 + 3 + len(workflow.Functions)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variant, func(t *testing.T) {
@@ -85,7 +85,7 @@ const (
 	awsLogBytes              = 2000.0              // ... of an AWS-side run
 	emfBytes                 = 600.0               // the embedded-metric-format lines, per target and run
 	awsRunsPerMonth          = 30 * 24 * 60 / 15.0 // configSchedule rate(15 minutes)
-	standingMetricsPerTarget = 2                   // RunSuccess, SalesforceCalls
+	standingMetricsPerTarget = 3                   // RunSuccess, SalesforceCalls, SalesforceApiRemaining
 	minutesPerMonth          = 30 * 24 * 60
 	summarizeCost            = perLambdaRequest + 0.1*0.125*perArmGBs // the fleet report, several targets only
 )
@@ -100,8 +100,11 @@ func perRun() runCosts {
 			5*perLambdaRequest + 5*0.8*0.125*perX86GBs + // sfInvokeAPI
 			(chainLogBytes+emfBytes)*perLogByte,
 		chainShared: perExpressRequest + chainSeconds*0.0625*perExpressGBs + perSchedulerStart,
-		awsTarget: 2*perLambdaRequest + 2*0.125*perArmGBs + // check-config, publish-metrics
-			3*perSecretsCall + 3*perKMSRequest + // DescribeSecret, GetSecretValue, ListSecretVersionIds; DescribeKey, GetKeyPolicy, Decrypt
+		awsTarget: 2*perLambdaRequest + 3*0.125*perArmGBs + // check-config (SalesforceLogin's round trips: 2 s), publish-metrics
+			// DescribeSecret, GetSecretValue (SecretAccess; SalesforceLogin's
+			// read and re-read before revoking), ListSecretVersionIds;
+			// DescribeKey, GetKeyPolicy, a Decrypt per GetSecretValue.
+			5*perSecretsCall + 5*perKMSRequest +
 			(awsLogBytes+emfBytes)*perLogByte,
 		awsShared: perExpressRequest + awsSeconds*0.0625*perExpressGBs + perSchedulerStart,
 	}
@@ -115,7 +118,7 @@ type monthly struct{ perTarget, shared float64 }
 func monthlyCost(s *synthesized, targets, every int) monthly {
 	alarms, composites := s.alarmMetrics()
 	keys := len(s.resources("AWS::KMS::Key"))
-	perTargetAlarms := 3 // RunFailure (2 metrics), CleanupFailure
+	perTargetAlarms := 4 // RunFailure (2 metrics), CleanupFailure, SalesforceApiRemaining
 	chain := float64(minutesPerMonth / every)
 	r := perRun()
 	m := monthly{
@@ -150,8 +153,8 @@ func TestCostSection(t *testing.T) {
 		m := at(s, 1, every)
 		return m.perTarget + m.shared - perRunPart(every)
 	}
-	require.InDelta(t, 2.50, fixed(own, 5), 0.001, "fixed part, own topic key")
-	require.InDelta(t, 1.50, fixed(shared, 5), 0.001, "fixed part, shared key")
+	require.InDelta(t, 2.90, fixed(own, 5), 0.001, "fixed part, own topic key")
+	require.InDelta(t, 1.90, fixed(shared, 5), 0.001, "fixed part, shared key")
 	// A stack of two targets: its shared fixed part is MaintenanceWindow,
 	// Paging and the key.
 	require.InDelta(t, 1.60, at(fleetOwn, 2, 5).shared-(float64(minutesPerMonth/5)*(r.chainShared+summarizeCost)+awsRunsPerMonth*(r.awsShared+summarizeCost)), 0.001)
@@ -172,7 +175,7 @@ func TestCostSection(t *testing.T) {
 		fmt.Sprintf("| per-run part | %s | %s |", usd(perRunPart(5)), usd(perRunPart(1))),
 		fmt.Sprintf("| **total, own topic key** | **%s** | **%s** |", usd(perRunPart(5)+fixed(own, 5)), usd(perRunPart(1)+fixed(own, 1))),
 		fmt.Sprintf("| **total, shared key (`topicKmsKeyArn`)** | **%s** | **%s** |", usd(perRunPart(5)+fixed(shared, 5)), usd(perRunPart(1)+fixed(shared, 1))),
-		fmt.Sprintf("| per-target part: 2 standing metrics, RunFailure and CleanupFailure ($0.90), its runs' Lambdas, sfInvokeAPI, Secrets Manager, KMS and log bytes | %s | %s |",
+		fmt.Sprintf("| per-target part: 3 standing metrics, RunFailure, CleanupFailure and SalesforceApiRemaining ($1.30), its runs' Lambdas, sfInvokeAPI, Secrets Manager, KMS and log bytes | %s | %s |",
 			usd(at(fleetOwn, 2, 5).perTarget), usd(at(fleetOwn, 2, 1).perTarget)),
 		fmt.Sprintf("| shared part, own key / shared key: MaintenanceWindow, Paging and the key ($1.60 / $0.60), Express, Scheduler and the fleet report | %s | %s |",
 			pair(at(fleetOwn, 2, 5).shared, at(fleetOwn, 2, 5).shared-perKey), pair(at(fleetOwn, 2, 1).shared, at(fleetOwn, 2, 1).shared-perKey)),

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/sfprobe/sfprobe/internal/alarmname"
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
 )
 
@@ -75,6 +76,16 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 			}
 		}
 		return &out
+	}
+	// loginFailures is CheckFailure of SalesforceLogin, one line per target.
+	loginFailures := func() []awscloudwatch.IMetric {
+		out := []awscloudwatch.IMetric{}
+		for _, l := range labels {
+			out = append(out, metric(metricname.CheckFailure, "Sum", l, map[string]*string{
+				metricname.DimTarget: jsii.String(l), metricname.DimCheck: jsii.String(check.SalesforceLogin),
+			}))
+		}
+		return out
 	}
 	graph := func(title string, left []awscloudwatch.IMetric) awscloudwatch.IWidget {
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(8), Height: jsii.Number(6)})
@@ -163,6 +174,17 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		graph("Cleanup failures and paused runs", append(
 			perTarget(metricname.CleanupFailure, "Sum", "CleanupFailure"),
 			perTarget(metricname.Paused, "Sum", "Paused")...)),
+	)
+	d.AddWidgets(
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("Salesforce daily API requests remaining (%)"), Left: ptr(perTarget(metricname.SalesforceApiRemaining, "Minimum", "remaining %")),
+			LeftAnnotations: &[]*awscloudwatch.HorizontalAnnotation{{Value: jsii.Number(float64(c.ApiRemainingAlarmPercent)), Label: jsii.String("alarm")}},
+			Width:           jsii.Number(12), Height: jsii.Number(6),
+		}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String("SalesforceLogin failures (the next login of the function would fail)"), Left: ptr(loginFailures()),
+			Width: jsii.Number(12), Height: jsii.Number(6),
+		}),
 	)
 	return d
 }

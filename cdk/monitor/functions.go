@@ -37,6 +37,10 @@ var FunctionTimeouts = map[string]float64{
 	FnPublishMetrics:  25,
 }
 
+// SidVpcNetworkInterfaces is the statement that lets a function in a VPC
+// manage its network interfaces.
+const SidVpcNetworkInterfaces = "VpcNetworkInterfaces"
+
 // FunctionMemoryMB is every function's memory: they wait on the network.
 const FunctionMemoryMB = 128
 
@@ -81,8 +85,9 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 	}
 	env := map[string]map[string]*string{
 		FnCheckConfig: {
-			workflow.EnvCallTimeout:     jsii.String(CallTimeout),
-			workflow.EnvConnectMaxFlows: jsii.String(strconv.Itoa(c.ConnectMaxFlows)),
+			workflow.EnvCallTimeout:          jsii.String(CallTimeout),
+			workflow.EnvConnectMaxFlows:      jsii.String(strconv.Itoa(c.ConnectMaxFlows)),
+			workflow.EnvDailySalesforceCalls: jsii.String(strconv.Itoa(c.dailySalesforceCalls())),
 		},
 		FnCheckSalesforce: {workflow.EnvCallTimeout: jsii.String(CallTimeout)},
 		FnCleanup: {
@@ -144,6 +149,18 @@ func newFunction(scope constructs.Construct, c Config, spec functionSpec) (awsla
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: jsii.Strings(*logs.LogGroupArn()),
 	})}, spec.statements...)
+	subnets, groups := c.vpcIDs()
+	if len(subnets) > 0 {
+		// What AWSLambdaVPCAccessExecutionRole grants: the function's
+		// network interfaces in the VPC. EC2 offers no resource-level
+		// permission for these.
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String(SidVpcNetworkInterfaces),
+			Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+				"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
+			Resources: jsii.Strings("*"),
+		}))
+	}
 	role := awsiam.NewRole(scope, jsii.String(cid+"Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("sfprobe " + spec.name + ": " + spec.description),
@@ -173,6 +190,12 @@ func newFunction(scope constructs.Construct, c Config, spec functionSpec) (awsla
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 	})
+	if len(subnets) > 0 {
+		// Subnet and security group ids alone (no VPC lookup at synth):
+		// the L1 property.
+		cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
+		cfn.SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{SubnetIds: jsii.Strings(subnets...), SecurityGroupIds: jsii.Strings(groups...)})
+	}
 	return fn, role, logs
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/sfprobe/sfprobe/internal/gate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 // regexAppliesTo matches a finding's resource by an ECMAScript regex, for
@@ -49,6 +50,13 @@ func addNagSuppressions(s *Monitor) {
 		suppress(c.Roles[FnCheckConfig], "AwsSolutions-IAM5",
 			"The named Connect instances' contact flows and flow modules: ConnectAccess reads every flow that may invoke sfInvokeAPI (ListContactFlows, then DescribeContactFlow/DescribeContactFlowModule per flow), and flows are created in the Connect console after the deploy. No other instance's flows match.",
 			flows...)
+	}
+	if subnets, _ := cfg.vpcIDs(); len(subnets) > 0 {
+		for _, wf := range workflow.Functions {
+			suppress(c.Roles[wf.Name], "AwsSolutions-IAM5",
+				"The functions run in the VPC of vpcSubnetIds: Lambda manages their network interfaces with ec2:CreateNetworkInterface and related actions (AWSLambdaVPCAccessExecutionRole's), which support no resource-level permissions.",
+				"Resource::*")
+		}
 	}
 	if cfg.MetricsTransport == MetricsAPI {
 		suppress(c.Roles[FnPublishMetrics], "AwsSolutions-IAM5",

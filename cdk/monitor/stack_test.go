@@ -101,6 +101,8 @@ var variants = map[string]map[string]any{
 		"targetsFile": "fleet50.json", "stackName": "SfprobeFleet50", "detailedMetrics": true, "diagnosticAlarms": true,
 		"deployGate": true, "metricsTransport": "api", "workflowType": "STANDARD", "tracing": true, "workflowLogLevel": "ALL",
 	},
+	// sfprobe's functions in a VPC, the API budget alarm at 30 %.
+	"vpc": {"vpcSubnetIds": "subnet-0123456789abcdef0, subnet-0fedcba9876543210", "vpcSecurityGroupIds": "sg-0123456789abcdef0", "apiRemainingAlarmPercent": 30},
 }
 
 // The second target of fleet.yaml: another region, another account.
@@ -374,7 +376,7 @@ func TestFunctionsEnvironment(t *testing.T) {
 		fn      string
 		want    map[string]any
 	}{
-		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "50"}},
+		{"default", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "50", workflow.EnvDailySalesforceCalls: "1536"}},
 		{"default", FnCheckSalesforce, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "false"}},
 		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false", workflow.EnvMetricsTransport: workflow.MetricsEMF}},
@@ -695,6 +697,7 @@ func TestAlarms(t *testing.T) {
 			}
 			want = append(want,
 				wantAlarm{alarmname.CleanupFailure, stack + "-CleanupFailure", ns, metricname.CleanupFailure, "Sum", target, gte, 1, 1, 1, "notBreaching"},
+				wantAlarm{alarmname.SalesforceApiRemaining, stack + "-SalesforceApiRemaining", ns, metricname.SalesforceApiRemaining, "Minimum", target, lt, float64(c.ApiRemainingAlarmPercent), 1, 1, "notBreaching"},
 			)
 			if c.DiagnosticAlarms {
 				want = append(want,
@@ -717,8 +720,11 @@ func TestAlarms(t *testing.T) {
 			// + RunFailure, a metric-math alarm checked below.
 			s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(float64(len(want)+1)))
 			periodOf := func(w wantAlarm) float64 {
-				if w.kind == alarmname.MaintenanceWindow {
+				switch w.kind {
+				case alarmname.MaintenanceWindow:
 					return 60
+				case alarmname.SalesforceApiRemaining:
+					return 3600
 				}
 				return c.alarmPeriod().Seconds()
 			}
@@ -971,7 +977,7 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 func TestChecksFromDefinition(t *testing.T) {
 	got, err := Checks()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"TargetConfig", "SecretAccess", "KmsKey", "ConnectAccess", "PhoneLookup", "CreateCase", "CloseCase", "VerifyCaseClosed"}, got)
+	assert.Equal(t, []string{"TargetConfig", "SecretAccess", "KmsKey", "ConnectAccess", "SalesforceLogin", "PhoneLookup", "CreateCase", "CloseCase", "VerifyCaseClosed"}, got)
 }
 
 func TestNewStackRejects(t *testing.T) {

@@ -101,8 +101,8 @@ func (c Config) validateTargetsFile(given map[string]bool) error {
 			key = "perCheckAlarms"
 		}
 		errs = append(errs, &validate.FieldError{Field: key, Msg: fmt.Sprintf(
-			"%d targets make %d alarms (%d per target): more than the %d of the 500 resources CloudFormation allows a stack; at most %d targets with these alarms (perCheckAlarms adds 8 per target): split the targets into several stacks",
-			len(c.Targets), n, per, maxAlarms, (maxAlarms-(n-per*len(c.Targets)))/per)})
+			"%d targets make %d alarms (%d per target): more than the %d of the 500 resources CloudFormation allows a stack; at most %d targets with these alarms (perCheckAlarms adds %d per target): split the targets into several stacks",
+			len(c.Targets), n, per, maxAlarms, (maxAlarms-(n-per*len(c.Targets)))/per, len(check.Names()))})
 	}
 	return errors.Join(errs...)
 }
@@ -116,7 +116,7 @@ const maxAlarms = 430
 // targets makes, and how many of them each target adds.
 func (c Config) alarmCount(n int) (total, perTarget int) {
 	checks, _ := Checks()
-	perTarget = 2 // RunFailure, CleanupFailure
+	perTarget = 3 // RunFailure, CleanupFailure, SalesforceApiRemaining
 	if c.DetailedMetrics {
 		perTarget++ // RunLatency
 	}

@@ -122,7 +122,7 @@ func TestConfigTargetsFileErrors(t *testing.T) {
 		},
 		{
 			name: "too many alarms", ctx: map[string]any{"perCheckAlarms": true}, file: testFiles["fleet50.json"],
-			want: []string{"perCheckAlarms: 50 targets make 502 alarms (10 per target): more than the 430 of the 500 resources CloudFormation allows a stack; at most 42 targets with these alarms"},
+			want: []string{"perCheckAlarms: 50 targets make 602 alarms (12 per target): more than the 430 of the 500 resources CloudFormation allows a stack; at most 35 targets with these alarms (perCheckAlarms adds 9 per target)"},
 		},
 	}
 	for _, tt := range tests {
@@ -296,7 +296,8 @@ func TestFleetAlarms(t *testing.T) {
 		"AlarmName": "SfprobeFleet-MaintenanceWindow", "MetricName": MaintenanceWindowMetric,
 		"Dimensions": []any{map[string]any{"Name": metricname.DimTarget, "Value": "SfprobeFleet"}},
 	})
-	s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(5))
+	// RunFailure, CleanupFailure and SalesforceApiRemaining per target; MaintenanceWindow.
+	s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(7))
 
 	// Paging ORs both targets' RunFailure.
 	var names []string
@@ -311,10 +312,10 @@ func TestFleetAlarms(t *testing.T) {
 
 	// Every per-target opt-in is per target; the diagnostic alarms once.
 	full := synth(t, "fleetFull")
-	for _, k := range []alarmname.Kind{alarmname.RunFailure, alarmname.RunLatency, alarmname.CleanupFailure} {
+	for _, k := range []alarmname.Kind{alarmname.RunFailure, alarmname.RunLatency, alarmname.CleanupFailure, alarmname.SalesforceApiRemaining} {
 		assert.Len(t, full.stack.Alarms.ByKind[k], 2, k)
 	}
-	assert.Len(t, full.stack.Alarms.ByKind[alarmname.CheckFailure], 16)
+	assert.Len(t, full.stack.Alarms.ByKind[alarmname.CheckFailure], 18)
 	full.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
 		"AlarmName": "SfprobeFleet-CheckFailure-prod/eu-PhoneLookup",
 		"Dimensions": []any{

@@ -17,6 +17,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 // runApp runs the CLI in-process.
@@ -184,6 +185,7 @@ func sandboxForCLI(t *testing.T) *sandbox.Sandbox {
 	sb, err := sandbox.Provision(ctx, a, sandbox.Options{})
 	require.NoError(t, err)
 	sandboxtest.SetEnv(t, a)
+	t.Setenv(workflow.EnvSalesforceEndpoint, sb.SalesforceEndpoint())
 	return sb
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sim"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 // The test phone's full forms, which the CLI never prints.
@@ -43,6 +44,8 @@ func TestSecretHygieneCLI(t *testing.T) {
 		// The real function's error quotes its token URL with the
 		// credentials in the query string.
 		{"login-host-unreachable", []string{"login-host-unreachable"}, exitFailed},
+		// SalesforceLogin's own token request fails with the sentinels.
+		{"password-rotated", []string{"password-rotated"}, exitFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +53,7 @@ func TestSecretHygieneCLI(t *testing.T) {
 			defer cancel()
 			sb, err := sandbox.Provision(ctx, a, sentinels.Options(sandbox.Options{Faults: tt.faults}))
 			require.NoError(t, err)
+			t.Setenv(workflow.EnvSalesforceEndpoint, sb.SalesforceEndpoint())
 			tg := sb.Target
 			for _, format := range []string{"text", "json", "junit"} {
 				code, stdout, stderr := runApp(t, nil, "run", "--function", tg.Function, "--phone", tg.Phone,

@@ -15,6 +15,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/sim"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 const localDescription = `
@@ -200,6 +201,7 @@ func keepRunning(ctx context.Context, a *app, sb *sandbox.Sandbox) {
 	for _, e := range sb.AWS().Env() {
 		fmt.Fprintf(w, "  export %s\n", e)
 	}
+	fmt.Fprintf(w, "  export %s=%s\n", workflow.EnvSalesforceEndpoint, sb.SalesforceEndpoint())
 	t := sb.Target
 	fmt.Fprintf(w, "  sfprobe run --function %s --phone '%s' --kms-key-arn %s --connect-instance-arn %s\n", t.Function, t.Phone, t.KMSKeyARN, t.ConnectInstanceARN)
 	fmt.Fprintf(w, "  sfprobe start --state-machine %s --wait\n", sb.StateMachineARN)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/report"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 const runDescription = `
@@ -77,18 +79,29 @@ func runCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, &usageError{err.Error()}
 	}
-	return runChecks(ctx, a, depsFrom(cfg), f.target, names, format, check.WithTimeout(f.timeout), check.WithMaxFlows(f.maxFlows))
+	deps, err := depsFrom(cfg)
+	if err != nil {
+		return exitUsage, err
+	}
+	return runChecks(ctx, a, deps, f.target, names, format, check.WithTimeout(f.timeout), check.WithMaxFlows(f.maxFlows))
 }
 
-// depsFrom builds the checks' AWS clients for cfg.
-func depsFrom(cfg aws.Config) check.Deps {
+// depsFrom builds the checks' AWS clients for cfg, and SalesforceLogin's
+// HTTP client (SFPROBE_SALESFORCE_ENDPOINT, when set, sends its requests
+// to a local org: `sfprobe local --keep`).
+func depsFrom(cfg aws.Config) (check.Deps, error) {
+	sf, err := check.NewHTTPClient(os.Getenv(workflow.EnvSalesforceEndpoint))
+	if err != nil {
+		return check.Deps{}, usagef("%s: %v", workflow.EnvSalesforceEndpoint, err)
+	}
 	return check.DepsFrom(check.Clients{
 		Lambda:         lambda.NewFromConfig(cfg),
 		SecretsManager: secretsmanager.NewFromConfig(cfg),
 		KMS:            kms.NewFromConfig(cfg),
 		IAM:            iam.NewFromConfig(cfg),
 		Connect:        connect.NewFromConfig(cfg),
-	})
+		HTTP:           sf,
+	}), nil
 }
 
 // runTargetsFile runs the checks over every target of the --targets file.
@@ -111,7 +124,9 @@ func runTargetsFile(ctx context.Context, a *app, fs *flag.FlagSet, f targetFlags
 		if err != nil {
 			return exitUsage, usagef("--targets: targets[%d] (%s): %v", i, e.Label(), err)
 		}
-		deps[i] = depsFrom(cfg)
+		if deps[i], err = depsFrom(cfg); err != nil {
+			return exitUsage, err
+		}
 	}
 	return runFleet(ctx, a, file.CheckTargets(), deps, names, format, concurrency, check.WithTimeout(f.timeout), check.WithMaxFlows(f.maxFlows))
 }

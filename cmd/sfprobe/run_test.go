@@ -141,8 +141,8 @@ targets:
 		wantFailed []string
 		wantCalls  int
 	}{
-		{"all pass", -1, exitOK, nil, 15},
-		{"one fails", 1, exitFailed, []string{"prod-us"}, 11},
+		{"all pass", -1, exitOK, nil, 15 + 3},
+		{"one fails", 1, exitFailed, []string{"prod-us"}, 11 + 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestRunFleetText(t *testing.T) {
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "=== target 1 of 2: a ===\nsfprobe  target: a  run: ")
 	assert.Contains(t, stdout, "=== target 2 of 2: b ===\nsfprobe  target: b  run: ")
-	assert.True(t, strings.HasSuffix(stdout, "\nfleet: 2 targets, 1 failed: a; sfInvokeAPI calls: 6 (Salesforce API budget)\n"), stdout)
+	assert.True(t, strings.HasSuffix(stdout, "\nfleet: 2 targets, 1 failed: a; sfInvokeAPI calls: 8 (Salesforce API budget)\n"), stdout)
 	assert.Empty(t, stderr, "no progress lines off a terminal")
 }
 
@@ -309,7 +309,7 @@ func TestRunTargetsAgainstSandbox(t *testing.T) {
 	assert.Equal(t, "no-contact", got.Targets[1].Target)
 	assert.Equal(t, []string{check.PhoneLookup}, got.Targets[1].FailedChecks())
 	assert.Equal(t, []string{"no-contact"}, got.FailedTargets())
-	assert.Equal(t, 6, got.SalesforceCalls)
+	assert.Equal(t, 6+2, got.SalesforceCalls, "the chains' 6 and each SalesforceLogin's /limits")
 	assert.Equal(t, 6, sb.Function.Invocations())
 
 	code, stdout, stderr = runApp(t, nil, "run", "--targets", file, "--checks", "TargetConfig,ConnectAccess", "--concurrency", "1", "--output", "junit")

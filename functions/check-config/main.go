@@ -1,5 +1,5 @@
 // Command check-config is the Lambda that runs one AWS-side check of an
-// sfInvokeAPI deployment (TargetConfig, SecretAccess, KmsKey, ConnectAccess).
+// sfInvokeAPI deployment (TargetConfig, SecretAccess, KmsKey, ConnectAccess, SalesforceLogin).
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/handler"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 func main() {
@@ -26,6 +27,10 @@ func main() {
 		log.Fatalf("check-config: %v", err)
 	}
 	cfg, err := awsconf.Load(ctx)
+	if err != nil {
+		log.Fatalf("check-config: %v", err)
+	}
+	sfHTTP, err := check.NewHTTPClient(os.Getenv(workflow.EnvSalesforceEndpoint))
 	if err != nil {
 		log.Fatalf("check-config: %v", err)
 	}
@@ -39,6 +44,7 @@ func main() {
 			IAM:            iam.NewFromConfig(cfg),
 			// ConnectAccess sends each Connect call to the instance's region.
 			Connect: connect.NewFromConfig(cfg),
+			HTTP:    sfHTTP,
 		})
 	}
 	h := &handler.CheckConfig{

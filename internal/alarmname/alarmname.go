@@ -41,6 +41,9 @@ const (
 	MaintenanceWindow Kind = "MaintenanceWindow"
 	// Paging: the composite alarm, the only one with an action (the SNS topic).
 	Paging Kind = "Paging"
+	// SalesforceApiRemaining: the org's daily API budget is running low
+	// (SalesforceLogin's SalesforceApiRemaining below the threshold).
+	SalesforceApiRemaining Kind = "SalesforceApiRemaining" //nolint:revive // a public alarm kind
 )
 
 // Info describes one kind of alarm.
@@ -86,6 +89,9 @@ var table = []Info{
 	// The paging alarm's actions suppressor.
 	{MaintenanceWindow, "alarm-maintenance-window", "a maintenance window is open: paging is suppressed", false, ""},
 	{Paging, "alarm-paging", "the probe's paging alarm: one of the paging alarms is in ALARM", false, ""},
+	// Warns before REQUEST_LIMIT_EXCEEDED; SalesforceLogin fails api-limit
+	// below 5 % (RunFailure pages then).
+	{SalesforceApiRemaining, "alarm-salesforce-api-remaining", "the Salesforce org's daily API requests remaining are below the threshold", false, ""},
 }
 
 // All returns every kind's Info in a stable order.

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -123,6 +124,8 @@ type Deps struct {
 	// Connect reads the instance's side of ConnectAccess. Its calls go to
 	// the instance's region (a per-call option), whatever the client's.
 	Connect ConnectReader
+	// HTTP sends SalesforceLogin's requests to the org.
+	HTTP HTTPDoer
 }
 
 // Clients groups the SDK clients that satisfy Deps.
@@ -132,11 +135,16 @@ type Clients struct {
 	KMS            *kms.Client
 	IAM            *iam.Client
 	Connect        *connect.Client
+	// HTTP reaches Salesforce (SalesforceLogin); nil: NewHTTPClient("").
+	HTTP *http.Client
 }
 
 // DepsFrom wires SDK clients into Deps.
 func DepsFrom(c Clients) Deps {
-	d := Deps{}
+	d := Deps{HTTP: c.HTTP}
+	if c.HTTP == nil {
+		d.HTTP, _ = NewHTTPClient("")
+	}
 	if c.Lambda != nil {
 		d.FunctionConfig, d.Policy, d.Invoker = c.Lambda, c.Lambda, c.Lambda
 	}

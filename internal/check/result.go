@@ -27,7 +27,7 @@ const (
 )
 
 // AWSChecks run independently of each other and of the Salesforce chain.
-var AWSChecks = []string{TargetConfig, SecretAccess, KmsKey, ConnectAccess}
+var AWSChecks = []string{TargetConfig, SecretAccess, KmsKey, ConnectAccess, SalesforceLogin}
 
 // ChainChecks replay the manual procedure in order; the chain stops at its
 // first failure.
@@ -111,6 +111,8 @@ type Result struct {
 	// (sfprobe run's step retries, or the workflow's Retry): a check that
 	// passed only after a retry says so.
 	Attempts int `json:"attempts,omitempty"`
+	// Login carries SalesforceLogin's calls and the org's API budget.
+	Login *LoginFacts `json:"salesforce_login,omitempty"`
 }
 
 // Invocation is the REPORT figures of a check's invocations.
@@ -192,6 +194,9 @@ type Report struct {
 	// SalesforceCalls counts the sfInvokeAPI invocations of the run; each
 	// spends at least one call of the org's daily API allowance.
 	SalesforceCalls int `json:"salesforce_calls"`
+	// SalesforceAPIRemaining is the org's DailyApiRequests remaining in
+	// percent, when SalesforceLogin read it in this run.
+	SalesforceAPIRemaining *float64 `json:"salesforce_api_remaining_percent,omitempty"`
 	// Paused is true for a run skipped because sfprobe is paused.
 	Paused bool `json:"paused,omitempty"`
 	// Error says why a target could not be assessed at all (its outcome
@@ -245,6 +250,21 @@ func (r Report) Retried() int {
 		}
 	}
 	return n
+}
+
+// CountLogin adds SalesforceLogin's API calls to SalesforceCalls and takes
+// the API budget it read. Call it once, when the checks are in.
+func (r *Report) CountLogin() {
+	for _, c := range r.Checks {
+		if c.Login == nil {
+			continue
+		}
+		r.SalesforceCalls += c.Login.APICalls
+		if c.Login.APIRemainingPercent != nil {
+			v := *c.Login.APIRemainingPercent
+			r.SalesforceAPIRemaining = &v
+		}
+	}
 }
 
 // FailedChecks names the failed checks.

@@ -27,8 +27,9 @@ type options struct {
 	flowCache         *FlowCache
 	// attempt is the workflow's retry count of the step (0 on its first
 	// attempt), from the Task's Payload ($$.State.RetryCount).
-	attempt int
-	sleep   func(ctx context.Context, d time.Duration) bool
+	attempt    int
+	sleep      func(ctx context.Context, d time.Duration) bool
+	dailyCalls int
 }
 
 // WithAttempt tells a chain step it is the workflow's retry number n of the
@@ -57,6 +58,10 @@ func WithFlowCache(c *FlowCache) Option { return func(o *options) { o.flowCache 
 
 // WithStepRetries sets how often a transiently failed chain step is repeated.
 func WithStepRetries(n int) Option { return func(o *options) { o.stepRetries = n } }
+
+// WithDailyCalls sets how many Salesforce API calls sfprobe's own schedule
+// spends a day (SalesforceLogin's message names it).
+func WithDailyCalls(n int) Option { return func(o *options) { o.dailyCalls = n } }
 
 // Option configures the runner.
 type Option func(*options)
@@ -207,6 +212,7 @@ func (r *Runner) Run(ctx context.Context, t Target, names []string) Report {
 			rep.Checks = append(rep.Checks, res)
 		}
 	}
+	rep.CountLogin()
 	rep.DurationMS = o.now().Sub(start).Milliseconds()
 	rep.Finish()
 	return rep
@@ -236,6 +242,8 @@ func (s *session) runAWS(ctx context.Context, name string) Result {
 		res = s.checkKmsKey(ctx)
 	case ConnectAccess:
 		res = s.checkConnectAccess(ctx)
+	case SalesforceLogin:
+		res = s.checkSalesforceLogin(ctx)
 	default:
 		res = failed(name, failure.Config, fmt.Sprintf("%q is not an AWS check", name))
 	}

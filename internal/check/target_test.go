@@ -13,7 +13,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	assert.Equal(t, []string{"TargetConfig", "SecretAccess", "KmsKey", "ConnectAccess", "PhoneLookup", "CreateCase", "CloseCase", "VerifyCaseClosed"}, check.Names())
+	assert.Equal(t, []string{"TargetConfig", "SecretAccess", "KmsKey", "ConnectAccess", "SalesforceLogin", "PhoneLookup", "CreateCase", "CloseCase", "VerifyCaseClosed"}, check.Names())
 	for _, n := range check.ChainChecks {
 		assert.True(t, check.IsChain(n), n)
 	}

@@ -21,6 +21,7 @@ const (
 	EnvMaxSecretVersions = workflow.EnvMaxSecretVersions
 	EnvMetricsTransport  = workflow.EnvMetricsTransport
 	EnvConnectMaxFlows   = workflow.EnvConnectMaxFlows
+	EnvDailyCalls        = workflow.EnvDailySalesforceCalls
 )
 
 // Config is the functions' configuration from their environment.
@@ -30,6 +31,9 @@ type Config struct {
 	KeepCases         bool
 	CallTimeout       time.Duration
 	MaxSecretVersions int
+	// DailyCalls is what sfprobe's schedules spend of an org's daily API
+	// calls; 0: unknown.
+	DailyCalls int
 	// MetricsTransport is workflow.MetricsEMF (default) or MetricsAPI.
 	MetricsTransport string
 	// ConnectMaxFlows caps the flows ConnectAccess reads per run.
@@ -76,12 +80,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s: %q is not an integer from 1 to %d", EnvConnectMaxFlows, v, check.MaxMaxFlows)
 		}
 	}
+	if v := getenv(EnvDailyCalls); v != "" {
+		if c.DailyCalls, err = strconv.Atoi(v); err != nil || c.DailyCalls < 0 {
+			return c, fmt.Errorf("%s: %q is not a whole number", EnvDailyCalls, v)
+		}
+	}
 	return c, nil
 }
 
 // CheckOptions are the check options the configuration implies.
 func (c Config) CheckOptions() []check.Option {
-	return []check.Option{check.WithCallTimeout(c.CallTimeout), check.WithMaxSecretVersions(c.MaxSecretVersions), check.WithMaxFlows(c.ConnectMaxFlows)}
+	return []check.Option{check.WithCallTimeout(c.CallTimeout), check.WithMaxSecretVersions(c.MaxSecretVersions), check.WithMaxFlows(c.ConnectMaxFlows), check.WithDailyCalls(c.DailyCalls)}
 }
 
 // Logger is the functions' structured logger (JSON to stderr, which Lambda

@@ -198,7 +198,7 @@ func TestPublishMetrics_pauseGateSeveralTargets(t *testing.T) {
 func TestAssemble_awsOnlyRunHasADuration(t *testing.T) {
 	aws := `{"started_at": "2025-03-04T05:06:07Z", "results": [` +
 		`{"name": "TargetConfig", "status": "pass"}, {"name": "SecretAccess", "status": "pass"},` +
-		`{"name": "KmsKey", "status": "pass"}, {"name": "ConnectAccess", "status": "pass"}]}`
+		`{"name": "KmsKey", "status": "pass"}, {"name": "ConnectAccess", "status": "pass"}, {"name": "SalesforceLogin", "status": "pass"}]}`
 	in := handler.PublishInput{Target: check.Target{Function: "f"}, RunID: "r",
 		Branches: []json.RawMessage{json.RawMessage(aws), json.RawMessage(`{"out_of_scope": "aws"}`)}}
 

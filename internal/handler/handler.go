@@ -38,7 +38,7 @@ type CheckConfigOutput struct {
 const AWSCheckRetries = check.DefaultStepRetries
 
 // CheckConfig runs the AWS-side checks (TargetConfig, SecretAccess, KmsKey,
-// ConnectAccess) in one invocation: they share the function's discovery.
+// ConnectAccess, SalesforceLogin) in one invocation: they share the function's discovery.
 type CheckConfig struct {
 	// Deps are the clients of the function's own region; Regions, when
 	// set, those of a target in another region.

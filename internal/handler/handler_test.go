@@ -123,6 +123,12 @@ func TestCheckConfig_oneCheck(t *testing.T) {
 			res := checkConfigResults(t, out)
 			require.Len(t, res, 1)
 			assert.Equal(t, name, res[0].Name)
+			if name == check.SalesforceLogin {
+				// The healthy deployment logs in with the username-password flow.
+				assert.Equal(t, check.Warn, res[0].Status, res[0].Message)
+				assert.Contains(t, res[0].Message, "retiring the OAuth username-password flow")
+				return
+			}
 			assert.Equal(t, check.Pass, res[0].Status, res[0].Message)
 		})
 	}
@@ -214,12 +220,12 @@ func TestCheckConfig_badInput(t *testing.T) {
 		{
 			name:    "unknown check",
 			give:    []byte(`{"checks": ["PhoneLookup"], "target": {"function": "sfInvokeAPI-prod"}}`),
-			wantErr: `checks: "PhoneLookup" is not one of [TargetConfig SecretAccess KmsKey ConnectAccess]`,
+			wantErr: `checks: "PhoneLookup" is not one of [TargetConfig SecretAccess KmsKey ConnectAccess SalesforceLogin]`,
 		},
 		{
 			name:    "no checks",
 			give:    []byte(`{"target": {"function": "sfInvokeAPI-prod"}}`),
-			wantErr: `checks: want one or more of [TargetConfig SecretAccess KmsKey ConnectAccess]`,
+			wantErr: `checks: want one or more of [TargetConfig SecretAccess KmsKey ConnectAccess SalesforceLogin]`,
 		},
 		{
 			name:    "a check twice",
@@ -533,8 +539,9 @@ func TestPublishMetrics_golden(t *testing.T) {
 	assert.JSONEq(t, string(fixture(t, "publish-metrics.out.json")), string(out))
 	assert.Equal(t, []datum{
 		{Name: "RunSuccess", Value: 0, Dims: map[string]string{"Target": "prod-eu"}},
-		{Name: "SalesforceCalls", Value: 5, Dims: map[string]string{"Target": "prod-eu"}},
+		{Name: "SalesforceCalls", Value: 6, Dims: map[string]string{"Target": "prod-eu"}},
 		{Name: "CheckFailure", Value: 1, Dims: map[string]string{"Target": "prod-eu", "Check": "KmsKey"}},
+		{Name: "SalesforceApiRemaining", Value: 90, Dims: map[string]string{"Target": "prod-eu"}},
 	}, got, "RunDuration is a detailed metric")
 }
 
@@ -554,8 +561,9 @@ func TestPublishMetrics_ok(t *testing.T) {
 	assert.Equal(t, true, o["ok"])
 	assert.Equal(t, []any{}, o["failed_checks"])
 	assert.Equal(t, "", o["cause"])
-	assert.Len(t, got, 3+8, "3 run metrics and CheckLatency for the 8 checks")
-	assert.Equal(t, datum{Name: "CheckLatency", Value: 300, Dims: map[string]string{"Target": "prod-eu", "Check": "KmsKey"}}, got[3+2])
+	assert.Len(t, got, 4+9, "4 run metrics (SalesforceApiRemaining: SalesforceLogin read it) and CheckLatency for the 9 checks")
+	assert.Equal(t, datum{Name: "SalesforceApiRemaining", Value: 90, Dims: map[string]string{"Target": "prod-eu"}}, got[3])
+	assert.Equal(t, datum{Name: "CheckLatency", Value: 300, Dims: map[string]string{"Target": "prod-eu", "Check": "KmsKey"}}, got[4+2])
 }
 
 func TestPublishMetrics_publishFails(t *testing.T) {
@@ -640,7 +648,7 @@ func TestAssemble(t *testing.T) {
 			give: func(in handler.PublishInput) handler.PublishInput {
 				r := results(in)
 				r[0], r[1] = r[1], r[0]
-				return withAWS(in, `{"results": [`+string(r[0])+`,`+string(r[1])+`,`+string(r[2])+`,`+string(r[3])+`]}`)
+				return withAWS(in, `{"results": [`+string(r[0])+`,`+string(r[1])+`,`+string(r[2])+`,`+string(r[3])+`,`+string(r[4])+`]}`)
 			},
 			wantErr: `result 0 is "SecretAccess", want TargetConfig`,
 		},
@@ -650,7 +658,7 @@ func TestAssemble(t *testing.T) {
 				r := results(in)
 				return withAWS(in, `{"results": [`+string(r[0])+`]}`)
 			},
-			wantErr: "has 1 results, want 4",
+			wantErr: "has 1 results, want 5",
 		},
 		{
 			name:    "AWS branch not an object",
@@ -713,6 +721,8 @@ func TestAssemble_branchShapes(t *testing.T) {
 			chain:    json.RawMessage(`{"out_of_scope": "aws"}`),
 			wantFail: []string{check.KmsKey},
 			wantSkip: check.ChainChecks,
+			// SalesforceLogin's /limits.
+			wantCalls: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -738,7 +748,7 @@ func TestAssemble_branchShapes(t *testing.T) {
 			}
 			assert.Equal(t, tt.wantSkip, skipped)
 			assert.Equal(t, tt.wantCalls, rep.SalesforceCalls)
-			if tt.wantCalls == 0 {
+			if tt.wantCalls <= 1 { // no chain call: at most SalesforceLogin's
 				assert.Equal(t, check.CleanupNotNeeded, rep.Cleanup.Status)
 			}
 		})
@@ -773,7 +783,7 @@ func TestAssemble_cleanupCaught(t *testing.T) {
 	assert.Equal(t, check.CleanupFailed, rep.Cleanup.Status)
 	assert.Equal(t, failure.Network, rep.Cleanup.ErrorClass)
 	assert.Contains(t, rep.Cleanup.Message, "Lambda.ServiceException: internal")
-	assert.Equal(t, 2, rep.SalesforceCalls)
+	assert.Equal(t, 2+1, rep.SalesforceCalls, "two chain calls and SalesforceLogin's /limits")
 	assert.ElementsMatch(t, []string{check.KmsKey, check.CloseCase}, rep.FailedChecks())
 }
 

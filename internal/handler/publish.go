@@ -177,6 +177,7 @@ func Assemble(in PublishInput, now time.Time) (check.Report, error) {
 	if rep.StartedAt.IsZero() {
 		rep.StartedAt = now.UTC()
 	}
+	rep.CountLogin()
 	rep.DurationMS = now.Sub(rep.StartedAt).Milliseconds()
 	rep.Finish()
 	return rep, nil

@@ -39,10 +39,13 @@ const (
 	// published only when > 0 (Count; Target): a flaky sfInvokeAPI shows
 	// before it becomes an outage.
 	RetriedChecks = "RetriedChecks"
+	// SalesforceApiRemaining is the org's DailyApiRequests remaining in
+	// percent, published only by runs whose SalesforceLogin read it (Percent; Target).
+	SalesforceApiRemaining = "SalesforceApiRemaining" //nolint:revive // a public metric name
 )
 
 // All returns every metric name.
 func All() []string {
 	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused,
-		TargetDuration, TargetColdStart, RetriedChecks}
+		TargetDuration, TargetColdStart, RetriedChecks, SalesforceApiRemaining}
 }

@@ -43,6 +43,8 @@ const (
 	TargetDuration   = metricname.TargetDuration
 	TargetColdStart  = metricname.TargetColdStart
 	RetriedChecks    = metricname.RetriedChecks
+	// SalesforceApiRemaining is the org's daily API budget left, in percent.
+	SalesforceApiRemaining = metricname.SalesforceApiRemaining //nolint:revive // a public metric name
 )
 
 // MetricNames returns every metric name.
@@ -97,6 +99,9 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 		if h.ColdStartMS > 0 {
 			out = append(out, datum(TargetColdStart, h.ColdStartMS, types.StandardUnitMilliseconds, at, target, ""))
 		}
+	}
+	if r.SalesforceAPIRemaining != nil {
+		out = append(out, datum(SalesforceApiRemaining, *r.SalesforceAPIRemaining, types.StandardUnitPercent, at, target, ""))
 	}
 	if r.Cleanup.Status == check.CleanupFailed {
 		out = append(out, datum(CleanupFailure, 1, types.StandardUnitCount, at, target, ""))

@@ -209,7 +209,7 @@ func TestPausedDatums(t *testing.T) {
 
 func TestMetricNames(t *testing.T) {
 	// The names are public: alarms and dashboards depend on them.
-	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart", "RetriedChecks"}, MetricNames())
+	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart", "RetriedChecks", "SalesforceApiRemaining"}, MetricNames())
 	assert.Equal(t, "sfprobe", DefaultNamespace)
 	assert.Equal(t, "Target", DimTarget)
 	assert.Equal(t, "Check", DimCheck)

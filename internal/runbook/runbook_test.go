@@ -45,6 +45,11 @@ var checkClassTable = []struct {
 	// GetPolicy's not-found is reported as permission (no resource policy);
 	// the Connect instance's not-found as not-found.
 	{check.ConnectAccess, []failure.Class{failure.Permission, failure.Config, failure.UnexpectedResponse, failure.Throttled, failure.Network, failure.Timeout, failure.Unknown, failure.NotFound}},
+	// session.function and GetSecretValue as TargetConfig; the token
+	// endpoint's OAuth errors (auth), /limits (api-limit, permission), a
+	// version not served and host settings (config), answers that are not
+	// Salesforce's JSON.
+	{check.SalesforceLogin, []failure.Class{failure.Auth, failure.APILimit, failure.Config, failure.NotFound, failure.Permission, failure.UnexpectedResponse, failure.Throttled, failure.Network, failure.Timeout, failure.Unknown}},
 	{check.PhoneLookup, chainClasses},
 	{check.CreateCase, chainClasses},
 	{check.CloseCase, chainClasses},

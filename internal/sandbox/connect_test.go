@@ -113,7 +113,7 @@ func TestConnectAccess_local(t *testing.T) {
 	t.Run("run", func(t *testing.T) {
 		cfg := sb.Config()
 		deps := check.DepsFrom(check.Clients{Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-			KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg)})
+			KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP()})
 		rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.AWSChecks)
 		assertView(t, rep)
 		for _, c := range rep.Checks {

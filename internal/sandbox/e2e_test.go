@@ -68,6 +68,12 @@ var faultMatrix = []faultCase{
 	// The chain passes; ConnectAccess judges its calls as Connect's blocks make them.
 	{"flow-timeout-too-short", check.ConnectAccess, failure.Timeout, check.CleanupDeleted},
 	{"nested-response", check.ConnectAccess, failure.UnexpectedResponse, check.CleanupDeleted},
+	// SalesforceLogin's faults: the replay rides the cached session (and
+	// passes, but for a retired version), only a fresh login sees them.
+	{"password-rotated", check.SalesforceLogin, failure.Auth, check.CleanupDeleted},
+	{"api-version-retired", check.SalesforceLogin, failure.Config, check.CleanupNotNeeded},
+	{"api-budget-low", check.SalesforceLogin, failure.APILimit, check.CleanupDeleted},
+	{"client-secret-regenerated", check.SalesforceLogin, failure.Auth, check.CleanupDeleted},
 }
 
 // warnedFaults pass with a warning on every chain check (wantClass empty):
@@ -145,12 +151,13 @@ func TestWorkflowHappyPath(t *testing.T) {
 	require.NotNil(t, out.Report)
 	rep := out.Report
 	assert.True(t, rep.OK)
-	assert.Len(t, rep.Checks, 8)
+	assert.Len(t, rep.Checks, 9)
 	for _, c := range rep.Checks {
 		assert.Contains(t, []check.Status{check.Pass, check.Warn}, c.Status, "%s: %s", c.Name, c.Message)
 	}
 	assert.Equal(t, check.CleanupDeleted, rep.Cleanup.Status)
-	assert.Equal(t, 5, rep.SalesforceCalls, "lookup, create, update, lookup, delete")
+	assert.Equal(t, 5+1, rep.SalesforceCalls, "lookup, create, update, lookup, delete; SalesforceLogin's /limits")
+	assert.Equal(t, 1, sb.Org.Revocations(), "SalesforceLogin revoked the session it opened")
 	assert.Contains(t, entered, "PublishMetrics")
 	assert.Contains(t, entered, "Cleanup")
 	assert.Empty(t, sb.OpenTestCases())
@@ -161,7 +168,8 @@ func TestWorkflowHappyPath(t *testing.T) {
 	require.NoError(t, sb.MetricErrors(), "every embedded-metric-format line was extracted")
 	got := metricMap(ms)
 	assert.Equal(t, 1.0, got[metrics.RunSuccess+"/"])
-	assert.Equal(t, 5.0, got[metrics.SalesforceCalls+"/"])
+	assert.Equal(t, 6.0, got[metrics.SalesforceCalls+"/"])
+	assert.Contains(t, got, metrics.SalesforceApiRemaining+"/", "SalesforceLogin read the API budget")
 	assert.NotContains(t, got, metrics.RunDuration+"/", "RunDuration is a detailed metric")
 	for k := range got {
 		assert.NotContains(t, k, metrics.CheckFailure, "no check failed")
@@ -211,14 +219,26 @@ func TestFaultMatrix(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assertFailure(t, rep, tt)
 				assert.Empty(t, sb.OpenTestCases(), "no open test case is left")
 			})
+			if tt.wantCheck == check.SalesforceLogin {
+				assertSecretUnwritten(ctx, t, sb)
+			}
 		})
 	}
+}
+
+// assertSecretUnwritten: the secret still has its one version: neither
+// SalesforceLogin nor the replay (riding the cached session) wrote it.
+func assertSecretUnwritten(ctx context.Context, t *testing.T, sb *sandbox.Sandbox) {
+	t.Helper()
+	out, err := secretsmanager.NewFromConfig(sb.Config()).ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: &sb.Target.SecretARN})
+	require.NoError(t, err)
+	assert.Len(t, out.Versions, 1, "the secret's versions are unchanged")
 }
 
 func assertFailure(t *testing.T, rep check.Report, tt faultCase) {
@@ -236,6 +256,13 @@ func assertFailure(t *testing.T, rep check.Report, tt faultCase) {
 	assert.Equal(t, tt.wantClass, first.ErrorClass, "%s: %s", first.Name, first.Message)
 	assert.NotEmpty(t, first.Remediation)
 	assert.Equal(t, tt.wantCleanup, rep.Cleanup.Status, "cleanup: %+v", rep.Cleanup)
+	if tt.wantCheck == check.SalesforceLogin && tt.wantCleanup == check.CleanupDeleted {
+		for _, c := range rep.Checks {
+			if check.IsChain(c.Name) {
+				assert.Equal(t, check.Pass, c.Status, "the replay rides the cached session: %s: %s", c.Name, c.Message)
+			}
+		}
+	}
 	if want, ok := chainClass[tt.fault]; ok {
 		for _, c := range rep.Checks {
 			if c.Name == check.PhoneLookup {
@@ -303,7 +330,7 @@ func TestPauseAndResume(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, out.Report)
 	assert.False(t, out.Report.Paused)
-	assert.Equal(t, 5, out.Report.SalesforceCalls)
+	assert.Equal(t, 5+1, out.Report.SalesforceCalls)
 }
 
 // absorbed are transient faults injected once, and a create whose response
@@ -345,7 +372,7 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assert.True(t, rep.OK, "%+v", rep.Checks)
@@ -396,7 +423,7 @@ func TestWarnedFaults(t *testing.T) {
 				cfg := sb.Config()
 				deps := check.DepsFrom(check.Clients{
 					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
 				})
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assertWarned(t, rep)

@@ -99,6 +99,23 @@ var simFaultOutcome = map[sim.Fault]struct {
 	// A create that commits after its invoke failed is found by the run
 	// marker once the function's timeout has passed: the run passes.
 	sim.CreateCommitsLate: {"", ""},
+	// The org's faults: the replay rides the cached session, SalesforceLogin's
+	// fresh login sees them.
+	sim.PasswordRotated:         {check.SalesforceLogin, failure.Auth},
+	sim.APIVersionRetired:       {check.SalesforceLogin, failure.Config},
+	sim.APIBudgetLow:            {check.SalesforceLogin, failure.APILimit},
+	sim.ClientSecretRegenerated: {check.SalesforceLogin, failure.Auth},
+}
+
+// orgFaultsOf picks the faults that change the simulated org itself.
+func orgFaultsOf(specs []sim.FaultSpec) []sim.Fault {
+	var out []sim.Fault
+	for _, sp := range specs {
+		if sim.IsOrgFault(sp.Fault) {
+			out = append(out, sp.Fault)
+		}
+	}
+	return out
 }
 
 // Faults lists every fault `sfprobe local --fault` takes, sorted by name.

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -114,6 +116,9 @@ type Sandbox struct {
 	// Connect is the Connect instance ConnectInstanceID: the function
 	// added to it, a flow and a module calling it.
 	Connect *ConnectInstance
+	// orgServer serves the simulated org to SalesforceLogin (loopback).
+	orgServer *httptest.Server
+	sfHTTP    *http.Client
 }
 
 // Start starts moto and the gateway, provisions every resource and serves
@@ -166,6 +171,9 @@ func (s *Sandbox) Close() error {
 	for _, r := range s.RIEs {
 		_ = r.Stop()
 	}
+	if s.orgServer != nil {
+		s.orgServer.Close()
+	}
 	if !s.owned {
 		return nil
 	}
@@ -174,6 +182,13 @@ func (s *Sandbox) Close() error {
 
 // AWS is the sandbox's local AWS (endpoint, environment).
 func (s *Sandbox) AWS() *AWS { return s.aws }
+
+// SalesforceHTTP is an HTTP client whose requests reach the simulated org
+// (SalesforceLogin's client for the sandbox).
+func (s *Sandbox) SalesforceHTTP() *http.Client { return s.sfHTTP }
+
+// SalesforceEndpoint is the simulated org's loopback URL.
+func (s *Sandbox) SalesforceEndpoint() string { return s.orgServer.URL }
 
 // Config is an SDK configuration for the sandbox.
 func (s *Sandbox) Config() aws.Config { return s.cfg }
@@ -214,7 +229,20 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	}
 
 	org, fx := sim.NewDefaultOrg()
-	useCredentials(org, &fx, s.opts.Credentials, s.opts.AuthToken)
+	authToken := s.opts.AuthToken
+	if orgFaults := orgFaultsOf(simFaults); len(orgFaults) > 0 {
+		// The function cached a session before the org changed: the
+		// replay rides it, only a fresh login sees the fault.
+		if authToken == "" {
+			authToken = org.IssueToken()
+		}
+		defer func() {
+			for _, f := range orgFaults {
+				org.ApplyOrgFault(f, fx.Env[check.EnvVersion])
+			}
+		}()
+	}
+	useCredentials(org, &fx, s.opts.Credentials, authToken)
 	secret := fx.SecretString
 	if fault[FaultSecretMissingKey] {
 		if secret, err = withoutKey(secret, "AccessToken"); err != nil {
@@ -272,6 +300,10 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	s.aws.Gateway().ServeConnect(s.Connect)
 
 	s.Org = org
+	s.orgServer = httptest.NewServer(org.Handler())
+	if s.sfHTTP, err = check.NewHTTPClient(s.orgServer.URL); err != nil {
+		return err
+	}
 	footprint := sim.DefaultFootprint
 	if fault[FaultMemoryNearlyFull] {
 		footprint.MemoryUsedMB = nearlyFullMB
@@ -363,6 +395,7 @@ func (s *Sandbox) serveFunctions() {
 		KMS:            kms.NewFromConfig(s.cfg),
 		IAM:            iam.NewFromConfig(s.cfg),
 		Connect:        connect.NewFromConfig(s.cfg),
+		HTTP:           s.SalesforceHTTP(),
 	})
 	opts := []check.Option{check.WithCallTimeout(s.functionTimeout() + sfinvoke.DefaultCallTimeout - 6*time.Second)}
 	log := functionLogger(s.opts.Logs)
@@ -388,7 +421,8 @@ func (s *Sandbox) serveBinaries(ctx context.Context) error {
 		workflow.EnvMetricNamespace+"="+s.opts.Namespace,
 		workflow.EnvCallTimeout+"="+(s.functionTimeout()+sfinvoke.DefaultCallTimeout-6*time.Second).String(),
 		fmt.Sprintf("%s=%t", workflow.EnvKeepCases, s.opts.KeepCases),
-		workflow.EnvMetricsTransport+"="+workflow.MetricsEMF)
+		workflow.EnvMetricsTransport+"="+workflow.MetricsEMF,
+		workflow.EnvSalesforceEndpoint+"="+s.orgServer.URL)
 	logs := lockedWriter(s.opts.Logs)
 	for _, f := range workflow.Functions {
 		name := FunctionPrefix + f.Name

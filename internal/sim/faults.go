@@ -48,6 +48,12 @@ const (
 	// on and commits the Case later, within its timeout: a caller that
 	// looks for the Case at once finds nothing. One create only.
 	CreateCommitsLate Fault = "create-commits-late"
+	// The org's faults (ApplyOrgFault), each with a session the function
+	// cached: the replay rides it, only a fresh login sees them.
+	PasswordRotated         Fault = "password-rotated"
+	APIVersionRetired       Fault = "api-version-retired"
+	APIBudgetLow            Fault = "api-budget-low"
+	ClientSecretRegenerated Fault = "client-secret-regenerated"
 )
 
 // SlowLookupDuration is how long a phoneLookup takes under SlowLookup.
@@ -75,6 +81,10 @@ var faultInfos = []FaultInfo{
 	{SlowLookup, "every phoneLookup takes 3.5 s and succeeds: the chain passes, but the contact flow's 3 s Invoke AWS Lambda function block gives up first and takes the Error branch"},
 	{NestedResponse, "Contact searches return the relationship field Account.Name as Salesforce does, a nested object {\"Account\": {\"attributes\": ..., \"Name\": ...}}, which phoneLookup passes on unflattened: a flow's STRING_MAP block refuses it"},
 	{CreateCommitsLate, "the next create's invoke fails at once with 500 ServiceException while the function goes on and creates the Case half its timeout later: the caller must wait out the function's timeout before looking for it"},
+	{PasswordRotated, "the API user's password changed but the function's cached session still works: every call passes, and the next login (after the session ends) fails with invalid_grant: authentication failure"},
+	{APIVersionRetired, "the org no longer serves the function's SF_VERSION: the versions list leaves it out and REST calls on it answer 404 NOT_FOUND"},
+	{APIBudgetLow, "the org has 3 % of its daily API requests left (DailyApiRequests Remaining 450 of 15000)"},
+	{ClientSecretRegenerated, "the Connected App's Consumer Secret was regenerated but the function's cached session still works: the next login fails with invalid_client: invalid client credentials"},
 }
 
 // Faults lists every fault in a stable order.

@@ -223,7 +223,7 @@ func TestParseFaults(t *testing.T) {
 	}{
 		{name: "empty", give: "", want: []Fault{}},
 		{name: "two", give: "api-limit, timeout", want: []Fault{APILimit, Timeout}},
-		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable, flow-timeout-too-short, nested-response, create-commits-late)`},
+		{name: "unknown", give: "api-limit,nope", wantErr: `unknown fault "nope" (known: auth-expired, api-limit, contact-missing, create-rejected, update-not-204, case-stays-open, timeout, import-error, throttled, service-error, create-response-lost, login-host-unreachable, flow-timeout-too-short, nested-response, create-commits-late, password-rotated, api-version-retired, api-budget-low, client-secret-regenerated)`},
 		{name: "count not allowed", give: "throttled:1", wantErr: `fault "throttled": a count is not allowed here`},
 		{name: "twice", give: "timeout,timeout", wantErr: `fault "timeout" given twice`},
 	}
@@ -255,7 +255,7 @@ func TestFaultsListed(t *testing.T) {
 		assert.NotEmpty(t, info.Description)
 		names = append(names, info.Name)
 	}
-	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, SlowLookup, NestedResponse, CreateCommitsLate}, names)
+	assert.Equal(t, []Fault{AuthExpired, APILimit, ContactMissing, CreateRejected, UpdateNot204, CaseStaysOpen, Timeout, ImportError, Throttled, ServiceError, CreateResponseLost, LoginHostUnreachable, SlowLookup, NestedResponse, CreateCommitsLate, PasswordRotated, APIVersionRetired, APIBudgetLow, ClientSecretRegenerated}, names)
 }
 
 func TestConcurrentInvocations(t *testing.T) {

@@ -28,6 +28,12 @@ type Org struct {
 	tokens     map[string]bool
 	apiCalls   int
 	now        func() time.Time
+	// SalesforceLogin's side: retired API versions, a fixed
+	// DailyApiRequests Remaining (-1: computed), logins and revocations.
+	retired      map[string]bool
+	apiRemaining int
+	logins       int
+	revoked      int
 }
 
 // Contact is a Salesforce Contact. Name is FirstName + " " + LastName;
@@ -48,12 +54,14 @@ type Credentials struct{ Username, Password, SecurityToken, ConsumerKey, Consume
 // NewOrg returns an empty org.
 func NewOrg() *Org {
 	return &Org{
-		caseNumber: 1000,
-		byID:       map[string]*record{},
-		deleted:    map[string]bool{},
-		feed:       map[string]bool{},
-		tokens:     map[string]bool{},
-		now:        time.Now,
+		caseNumber:   1000,
+		byID:         map[string]*record{},
+		deleted:      map[string]bool{},
+		feed:         map[string]bool{},
+		tokens:       map[string]bool{},
+		now:          time.Now,
+		retired:      map[string]bool{},
+		apiRemaining: -1,
 	}
 }
 

@@ -58,7 +58,7 @@ func (o *Org) serve(req sfRequest, fs faultSet) sfResponse {
 		return errorResponse(&sfFault{status: http.StatusForbidden, code: "REQUEST_LIMIT_EXCEEDED", msg: "TotalRequests Limit exceeded."})
 	}
 	version, resource, _ := strings.Cut(rest, "/")
-	if !versionRe.MatchString(version) {
+	if !versionRe.MatchString(version) || !o.served(version) {
 		return errorResponse(notFound())
 	}
 	resp, err := o.route(req, version, strings.Split(resource, "/"), fs)

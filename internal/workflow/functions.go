@@ -10,7 +10,7 @@ type Function struct {
 
 // Functions lists sfprobe's Lambda functions in build order.
 var Functions = []Function{
-	{"check-config", CheckConfigFunctionArn, "runs one AWS-side check of sfInvokeAPI (TargetConfig, SecretAccess, KmsKey, ConnectAccess)"},
+	{"check-config", CheckConfigFunctionArn, "runs one AWS-side check of sfInvokeAPI (TargetConfig, SecretAccess, KmsKey, ConnectAccess, SalesforceLogin)"},
 	{"check-salesforce", CheckSalesforceFunctionArn, "replays one step of the manual test against sfInvokeAPI"},
 	{"cleanup", CleanupFunctionArn, "closes and deletes the run's test Case on every path"},
 	{"publish-metrics", PublishMetricsFunctionArn, "builds the run's report and publishes its CloudWatch metrics"},
@@ -32,6 +32,14 @@ const (
 	// EnvConnectMaxFlows caps the contact flows and modules ConnectAccess
 	// reads per run (the connectMaxFlows prop).
 	EnvConnectMaxFlows = "SFPROBE_CONNECT_MAX_FLOWS"
+	// EnvSalesforceEndpoint, when set, is a loopback URL that receives
+	// SalesforceLogin's requests instead of the org (a local org: the
+	// sandbox). CDK never sets it.
+	EnvSalesforceEndpoint = "SFPROBE_SALESFORCE_ENDPOINT"
+	// EnvDailySalesforceCalls is how many of a target org's daily API
+	// calls sfprobe's schedules spend (CDK computes it; SalesforceLogin's
+	// message names it).
+	EnvDailySalesforceCalls = "SFPROBE_DAILY_SALESFORCE_CALLS"
 )
 
 // The values of EnvMetricsTransport.

@@ -142,6 +142,8 @@ type Deployment struct {
 	// Instance is the Connect instance InstanceARN; Connect serves it.
 	Instance *Instance
 	Connect  *Connect
+	// Org answers SalesforceLogin's requests.
+	Org *Org
 
 	mu          sync.Mutex
 	simulations []*iam.SimulatePrincipalPolicyInput
@@ -152,7 +154,7 @@ type Deployment struct {
 // customer managed key its role may use, Connect instance InstanceARN may
 // invoke it, and the org answers as in the contract's vectors.
 func NewDeployment() *Deployment {
-	d := &Deployment{SFInvokeAPI: NewSFInvokeAPI(), Instance: HealthyInstance()}
+	d := &Deployment{SFInvokeAPI: NewSFInvokeAPI(), Instance: HealthyInstance(), Org: &Org{}}
 	d.Connect = d.Instance.Fake()
 	d.Lambda = &Lambda{
 		GetFunctionConfigurationFn: func(context.Context, *lambda.GetFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
@@ -204,6 +206,9 @@ func (d *Deployment) Deps() check.Deps {
 	deps := Deps(d.Lambda, d.SecretsManager, d.KMS, d.IAM)
 	if d.Connect != nil {
 		deps.Connect = d.Connect
+	}
+	if d.Org != nil {
+		deps.HTTP = d.Org
 	}
 	return deps
 }
