@@ -380,7 +380,7 @@ func TestFunctionsEnvironment(t *testing.T) {
 		{"default", FnCheckSalesforce, map[string]any{workflow.EnvCallTimeout: "15s"}},
 		{"default", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "false"}},
 		{"default", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "sfprobe", workflow.EnvDetailedMetrics: "false", workflow.EnvMetricsTransport: workflow.MetricsEMF}},
-		{"full", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "200"}},
+		{"full", FnCheckConfig, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvConnectMaxFlows: "200", workflow.EnvDailySalesforceCalls: "8640"}},
 		{"full", FnCleanup, map[string]any{workflow.EnvCallTimeout: "15s", workflow.EnvKeepCases: "true"}},
 		{"full", FnPublishMetrics, map[string]any{workflow.EnvMetricNamespace: "Team/sfprobe", workflow.EnvDetailedMetrics: "true", workflow.EnvMetricsTransport: workflow.MetricsAPI}},
 	}
