@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -919,4 +920,69 @@ func TestCheckSalesforce_overBudget(t *testing.T) {
 	assert.Equal(t, failure.Timeout, c.Results[1].ErrorClass)
 	assert.Contains(t, c.Results[1].Message, "time budget (60 s")
 	assert.Empty(t, d.SFInvokeAPI.Operations())
+}
+
+// TestPublishMetrics_fleetOutputIsCompact: in a fleet (fleet_size > 1) the
+// output carries the compact report, so that 50 targets fit the Map's 256
+// KiB; the metrics come from the full report all the same, and a single
+// target's output keeps every detail.
+func TestPublishMetrics_fleetOutputIsCompact(t *testing.T) {
+	for _, tt := range []struct {
+		fleet       int
+		wantCompact bool
+	}{{0, false}, {1, false}, {2, true}, {50, true}} {
+		var got []datum
+		h := &handler.PublishMetrics{Publisher: recordingPublisher(&got), Now: func() time.Time { return now.Add(30 * time.Second) }}
+		var payload map[string]any
+		require.NoError(t, json.Unmarshal(fixture(t, "publish-metrics.json"), &payload))
+		if tt.fleet > 0 {
+			payload["fleet_size"] = tt.fleet
+		}
+		raw, err := json.Marshal(payload)
+		require.NoError(t, err)
+
+		out, err := invoke(t, h.Handle, raw)
+
+		require.NoError(t, err)
+		var o handler.PublishOutput
+		require.NoError(t, json.Unmarshal(out, &o))
+		require.NotEmpty(t, o.Report.Checks)
+		var remedies, long int
+		for _, c := range o.Report.Checks {
+			if c.Remediation != "" {
+				remedies++
+			}
+			if len([]rune(c.Message)) > check.CompactMessageRunes {
+				long++
+			}
+		}
+		if tt.wantCompact {
+			assert.Zero(t, remedies, "fleet %d: the runbook anchor stands for the remedy", tt.fleet)
+			assert.Zero(t, long, "fleet %d: messages are cut", tt.fleet)
+		} else {
+			assert.NotZero(t, remedies, "fleet %d: a single target's report is whole", tt.fleet)
+		}
+		assert.Contains(t, got, datum{Name: "CheckFailure", Value: 1, Dims: map[string]string{"Target": "prod-eu", "Check": "KmsKey"}})
+		assert.Equal(t, []string{check.KmsKey}, o.FailedChecks)
+	}
+}
+
+func TestReportCompact(t *testing.T) {
+	long := strings.Repeat("é", check.CompactMessageRunes+50)
+	rep := check.Report{Target: "t", Checks: []check.Result{{
+		Name: check.ConnectAccess, Status: check.Fail, ErrorClass: "timeout", Message: long, Remediation: "do this",
+		Runbook: "docs/RUNBOOK.md#timeout", Attempts: 2, Connect: &check.ConnectView{BlocksCalling: 1},
+		Invocation: &check.Invocation{DurationMS: 1}, Shape: []check.ShapeKey{{Key: "a", Kind: "list"}},
+	}}}
+	c := rep.Compact()
+	got := c.Checks[0]
+	assert.Equal(t, check.CompactMessageRunes, len([]rune(got.Message)))
+	assert.True(t, strings.HasSuffix(got.Message, "…"))
+	assert.Nil(t, got.Connect)
+	assert.Nil(t, got.Invocation)
+	assert.Nil(t, got.Shape)
+	assert.Empty(t, got.Remediation)
+	assert.Equal(t, "docs/RUNBOOK.md#timeout", got.Runbook)
+	assert.Equal(t, 2, got.Attempts)
+	assert.NotNil(t, rep.Checks[0].Connect, "the original is left alone")
 }

@@ -32,6 +32,10 @@ type PublishInput struct {
 	// pause switch's raw value, for Targets.
 	Pause   *string        `json:"pause,omitempty"`
 	Targets []check.Target `json:"targets,omitempty"`
+	// FleetSize is how many targets the run has (the Map's item count);
+	// above 1 the output carries the compact report (Report.Compact), so
+	// that a fleet's outputs fit the state's 256 KiB.
+	FleetSize int `json:"fleet_size,omitempty"`
 	// Summarize, when present, holds every target's outcome (the Map
 	// state's output).
 	Summarize []TargetOutcome `json:"summarize,omitempty"`
@@ -110,6 +114,13 @@ func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOu
 	out := PublishOutput{OK: rep.OK, FailedChecks: rep.FailedChecks(), Report: rep}
 	if out.FailedChecks == nil {
 		out.FailedChecks = []string{}
+	}
+	if in.FleetSize > 1 {
+		out.Report = rep.Compact()
+		if h.Log != nil && !rep.OK {
+			// The details the compact output leaves out, for on-call.
+			h.Log.Info("report", "target", rep.Target, "run_id", rep.RunID, "report", rep)
+		}
 	}
 	if h.Log != nil {
 		h.Log.Info("run", "target", rep.Target, "run_id", rep.RunID, "ok", rep.OK, "failed_checks", out.FailedChecks,

@@ -188,13 +188,16 @@ const (
 
 // newConnectInstance is the sandbox's instance: fnARN added to it (unless
 // notAssociated), a flow calling it with a 3 s STRING_MAP block and a
-// module with an 8 s JSON block.
-func newConnectInstance(fnARN string, notAssociated bool) *ConnectInstance {
+// module with an 8 s JSON block (none with noFlows).
+func newConnectInstance(fnARN string, notAssociated, noFlows bool) *ConnectInstance {
 	c := &ConnectInstance{ID: ConnectInstanceID}
 	if notAssociated {
 		c.SetFunctions(otherFunctionARN)
 	} else {
 		c.SetFunctions(otherFunctionARN, fnARN)
+	}
+	if noFlows {
+		return c
 	}
 	at := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
 	c.AddFlow(ConnectFlow{ID: inboundFlowID, Name: InboundFlowName, Content: invokeBlockContent(fnARN, 3, "STRING_MAP"), Modified: at})

@@ -66,6 +66,11 @@ type Options struct {
 	// FunctionTimeout is the simulated sfInvokeAPI's timeout (default 6 s,
 	// as the SAM template sets it).
 	FunctionTimeout time.Duration
+	// NoContactFlows leaves the Connect instance without flows calling the
+	// function, so ConnectAccess judges no timeout budget: for fleet tests
+	// that run many targets on one simulated function, whose durations
+	// under that load say nothing of a real fleet's separate functions.
+	NoContactFlows bool
 	// Namespace of the metrics (default sfprobe).
 	Namespace string
 	// KeepCases keeps the closed test Cases.
@@ -296,7 +301,7 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	if fault[FaultAccessDenied] {
 		s.aws.Gateway().Intercept(denyGetSecretValue(secretARN))
 	}
-	s.Connect = newConnectInstance(aws.ToString(fn.FunctionArn), fault[FaultNotAssociated])
+	s.Connect = newConnectInstance(aws.ToString(fn.FunctionArn), fault[FaultNotAssociated], s.opts.NoContactFlows)
 	s.aws.Gateway().ServeConnect(s.Connect)
 
 	s.Org = org
