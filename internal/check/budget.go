@@ -77,7 +77,7 @@ func (r *Report) judgeConnectBudget() {
 	}
 	b := &Budget{Verdict: BudgetNotJudged, BlockTimeoutSeconds: v.MinTimeoutSeconds}
 	for _, res := range r.Checks {
-		if res.Invocation == nil || !isChainCheck(res.Name) {
+		if res.Invocation == nil || !IsChain(res.Name) {
 			continue
 		}
 		ms := int64(res.Invocation.DurationMS + res.Invocation.InitDurationMS + 0.5)
@@ -173,13 +173,4 @@ func (r *Report) shapeProblem() string {
 		}
 	}
 	return ""
-}
-
-func isChainCheck(name string) bool {
-	for _, c := range ChainChecks {
-		if c == name {
-			return true
-		}
-	}
-	return false
 }

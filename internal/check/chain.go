@@ -160,15 +160,7 @@ func RetrySafe(step string, c failure.Class) bool {
 // backoff waits before retry attempt+1 (full jitter, 250 ms doubling); it
 // returns false when ctx ends first.
 func backoff(ctx context.Context, attempt int) bool {
-	d := time.Duration(rand.Int64N(int64(250*time.Millisecond) << attempt))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return sleepCtx(ctx, time.Duration(rand.Int64N(int64(250*time.Millisecond)<<attempt)))
 }
 
 func (s *session) phoneLookup(ctx context.Context, sf *sfinvoke.Client, c *Chain) Result {

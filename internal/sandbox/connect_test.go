@@ -9,10 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -111,9 +108,7 @@ func TestConnectAccess_local(t *testing.T) {
 		assertView(t, *out.Report)
 	})
 	t.Run("run", func(t *testing.T) {
-		cfg := sb.Config()
-		deps := check.DepsFrom(check.Clients{Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-			KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP()})
+		deps := sb.Deps()
 		rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.AWSChecks)
 		assertView(t, rep)
 		for _, c := range rep.Checks {

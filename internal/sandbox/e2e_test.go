@@ -5,10 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/connect"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/stretchr/testify/assert"
@@ -216,11 +212,7 @@ func TestFaultMatrix(t *testing.T) {
 				assert.Equal(t, 1.0, got[metrics.CheckFailure+"/"+tt.wantCheck], "CheckFailure for %s", tt.wantCheck)
 			})
 			t.Run("run", func(t *testing.T) {
-				cfg := sb.Config()
-				deps := check.DepsFrom(check.Clients{
-					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
-				})
+				deps := sb.Deps()
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assertFailure(t, rep, tt)
 				assert.Empty(t, sb.OpenTestCases(), "no open test case is left")
@@ -369,11 +361,7 @@ func TestTransientFaultsAreAbsorbed(t *testing.T) {
 			t.Run("run", func(t *testing.T) {
 				sb, err := sandbox.Provision(ctx, a, options(fault))
 				require.NoError(t, err)
-				cfg := sb.Config()
-				deps := check.DepsFrom(check.Clients{
-					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
-				})
+				deps := sb.Deps()
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assert.True(t, rep.OK, "%+v", rep.Checks)
 				assert.Equal(t, 1, sb.Org.CasesCreated(), "exactly one case per run")
@@ -420,11 +408,7 @@ func TestWarnedFaults(t *testing.T) {
 				assertWarned(t, *out.Report)
 			})
 			t.Run("run", func(t *testing.T) {
-				cfg := sb.Config()
-				deps := check.DepsFrom(check.Clients{
-					Lambda: lambda.NewFromConfig(cfg), SecretsManager: secretsmanager.NewFromConfig(cfg),
-					KMS: kms.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), Connect: connect.NewFromConfig(cfg), HTTP: sb.SalesforceHTTP(),
-				})
+				deps := sb.Deps()
 				rep := check.NewRunner(deps, check.WithCallTimeout(10*time.Second)).Run(ctx, sb.Target, check.Names())
 				assertWarned(t, rep)
 			})

@@ -198,6 +198,21 @@ func (s *Sandbox) SalesforceEndpoint() string { return s.orgServer.URL }
 // Config is an SDK configuration for the sandbox.
 func (s *Sandbox) Config() aws.Config { return s.cfg }
 
+// Deps are the checks' clients pointed at the sandbox: its AWS, its Connect
+// instance and its simulated org. sfprobe's functions in the sandbox use
+// them, and so does a run of the checks from this process (`sfprobe run`'s
+// engine).
+func (s *Sandbox) Deps() check.Deps {
+	return check.DepsFrom(check.Clients{
+		Lambda:         awslambda.NewFromConfig(s.cfg),
+		SecretsManager: secretsmanager.NewFromConfig(s.cfg),
+		KMS:            kms.NewFromConfig(s.cfg),
+		IAM:            iam.NewFromConfig(s.cfg),
+		Connect:        connect.NewFromConfig(s.cfg),
+		HTTP:           s.SalesforceHTTP(),
+	})
+}
+
 func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, fault map[string]bool) error {
 	iamc := iam.NewFromConfig(s.cfg)
 	kmsc := kms.NewFromConfig(s.cfg)
@@ -393,15 +408,7 @@ func (s *Sandbox) createKey(ctx context.Context, kmsc *kms.Client, alias, desc s
 // same handler code the functions/ binaries run, with SDK clients pointed at
 // the sandbox.
 func (s *Sandbox) serveFunctions() {
-	lc := awslambda.NewFromConfig(s.cfg)
-	deps := check.DepsFrom(check.Clients{
-		Lambda:         lc,
-		SecretsManager: secretsmanager.NewFromConfig(s.cfg),
-		KMS:            kms.NewFromConfig(s.cfg),
-		IAM:            iam.NewFromConfig(s.cfg),
-		Connect:        connect.NewFromConfig(s.cfg),
-		HTTP:           s.SalesforceHTTP(),
-	})
+	deps := s.Deps()
 	opts := []check.Option{check.WithCallTimeout(s.functionTimeout() + sfinvoke.DefaultCallTimeout - 6*time.Second)}
 	log := functionLogger(s.opts.Logs)
 	fns := map[string]lambda.Handler{
