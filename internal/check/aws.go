@@ -246,6 +246,21 @@ func sandboxHost(host string) bool {
 	return strings.HasSuffix(h, ".sandbox.my.salesforce.com") || strings.HasSuffix(h, ".scratch.my.salesforce.com") || strings.Contains(first, "--")
 }
 
+// secretString reads the secret's value. From then on this process removes
+// the secret's values from every text it lets out, in any encoding.
+func (s *session) secretString(ctx context.Context, arn string) (string, error) {
+	if s.deps.Secrets == nil {
+		return "", failure.New(failure.Config, "no Secrets Manager client configured")
+	}
+	out, err := s.deps.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return "", awsFailure(ctx, "get secret value of "+arn, err)
+	}
+	secret := aws.ToString(out.SecretString)
+	redact.RegisterSecret(secret)
+	return secret, nil
+}
+
 // checkSecretAccess: the secret is readable, a JSON object with the keys
 // sfInvokeAPI needs, and its versions are not piling up. Secret values never
 // leave this function.
@@ -254,17 +269,10 @@ func (s *session) checkSecretAccess(ctx context.Context) Result {
 	if err != nil {
 		return failedErr(SecretAccess, err)
 	}
-	if s.deps.Secrets == nil {
-		return failed(SecretAccess, failure.Config, "no Secrets Manager client configured")
-	}
-	out, err := s.deps.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	secret, err := s.secretString(ctx, arn)
 	if err != nil {
-		return failedErr(SecretAccess, awsFailure(ctx, "get secret value of "+arn, err))
+		return failedErr(SecretAccess, err)
 	}
-	secret := aws.ToString(out.SecretString)
-	// From now on this process removes the secret's values from every
-	// text it lets out, in any encoding.
-	redact.RegisterSecret(secret)
 	required := passwordKeys
 	var warnings []string
 	if fn, ferr := s.function(ctx); ferr == nil {

@@ -13,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/redact"
 )
@@ -197,21 +194,13 @@ func (s *session) readLoginSecret(ctx context.Context) (loginSecret, error) {
 	if err != nil {
 		return loginSecret{}, err
 	}
-	if s.deps.Secrets == nil {
-		return loginSecret{}, failure.New(failure.Config, "no Secrets Manager client configured")
-	}
-	out, err := s.deps.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	raw, err := s.secretString(ctx, arn)
 	if err != nil {
-		return loginSecret{}, awsFailure(ctx, "get secret value of "+arn, err)
+		return loginSecret{}, err
 	}
-	raw := aws.ToString(out.SecretString)
-	redact.RegisterSecret(raw)
 	var sec loginSecret
 	if err := json.Unmarshal([]byte(raw), &sec); err != nil {
 		return loginSecret{}, failure.New(failure.Config, "secret %s: the SecretString is not a JSON object with string values", arn)
-	}
-	for _, v := range []string{sec.Password, sec.AccessToken, sec.ConsumerKey, sec.ConsumerSecret, sec.AuthToken} {
-		redact.RegisterSecret(v)
 	}
 	return sec, nil
 }
