@@ -221,14 +221,6 @@ func (s *session) checkConnectAccess(ctx context.Context) Result {
 	return r
 }
 
-// withWarning adds a warning to a passing or warning result.
-func withWarning(r Result, warning string) Result {
-	if strings.Contains(r.Message, "; warning: ") {
-		return warned(r.Name, r.Message+"; "+warning)
-	}
-	return warned(r.Name, r.Message+"; warning: "+warning)
-}
-
 func connectSummary(v *ConnectView) string {
 	if v.BlocksCalling == 0 {
 		return fmt.Sprintf("the function is associated with %s; no contact flow or module of it calls the function (%d read)", v.InstanceARN, v.FlowsRead+v.FlowsFromCache)

@@ -261,7 +261,7 @@ func (s *session) checkSalesforceLogin(ctx context.Context) Result {
 	// Revoke the session sfprobe opened, unless it is the function's own:
 	// Salesforce may hand a second login the session already cached.
 	if note := s.revoke(ctx, ls.tokenHost, tok.AccessToken, sec.AuthToken); note != "" {
-		res = appendWarning(res, note)
+		res = withWarning(res, note)
 	}
 	res.Login = &facts
 	return res
@@ -366,17 +366,6 @@ func sameHost(a, b string) bool {
 	ua, errA := url.Parse(a)
 	ub, errB := url.Parse(b)
 	return errA == nil && errB == nil && strings.EqualFold(ua.Hostname(), ub.Hostname())
-}
-
-// appendWarning adds a warning to a passing result.
-func appendWarning(r Result, note string) Result {
-	switch r.Status {
-	case Pass:
-		return warned(r.Name, r.Message+"; warning: "+note)
-	case Warn:
-		return warned(r.Name, r.Message+"; "+note)
-	}
-	return r
 }
 
 // requestToken posts the form, in the body, to host's token endpoint.

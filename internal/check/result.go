@@ -137,6 +137,19 @@ func warned(name, msg string) Result {
 	return Result{Name: name, Status: Warn, Message: redact.Text(msg)}
 }
 
+// withWarning adds a warning to a passing or warning result (a failed or
+// skipped one is left as it is): "<message>; warning: <warning>", further
+// warnings joined with "; ". Only the name, status and message are kept.
+func withWarning(r Result, warning string) Result {
+	switch {
+	case r.Status != Pass && r.Status != Warn:
+		return r
+	case strings.Contains(r.Message, "; warning: "):
+		return warned(r.Name, r.Message+"; "+warning)
+	}
+	return warned(r.Name, r.Message+"; warning: "+warning)
+}
+
 // failed returns a failing result of class c with its remedy. Every
 // message passes the redactor: it may quote text from outside.
 func failed(name string, c failure.Class, msg string) Result {
