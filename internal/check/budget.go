@@ -6,7 +6,6 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/redact"
-	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 )
 
 // Budget is ConnectAccess's verdict on the run's sfInvokeAPI invocations
@@ -166,7 +165,7 @@ func (r *Report) shapeProblem() string {
 				continue
 			}
 			for _, k := range res.Shape {
-				if k.Kind == sfinvoke.KindObject || k.Kind == sfinvoke.KindList {
+				if stringMapRefuses(k.Kind) {
 					return fmt.Sprintf("%s's result has %q as a nested %s", name, k.Key, k.Kind)
 				}
 			}

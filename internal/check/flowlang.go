@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sfprobe/sfprobe/internal/sfinvoke"
 )
 
 // Amazon Connect's flow language (the Content of DescribeContactFlow and
@@ -135,12 +137,24 @@ func ResponseShapeProblem(resp map[string]any, responseType string) (key string,
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		kind := ""
 		switch resp[k].(type) {
 		case map[string]any:
-			return k, fmt.Sprintf("%q is a nested object: a STRING_MAP block wants a flat object of string values (flatten it, or set the block's response validation to JSON)", k)
+			kind = sfinvoke.KindObject
 		case []any:
-			return k, fmt.Sprintf("%q is a list: a STRING_MAP block wants a flat object of string values (flatten it, or set the block's response validation to JSON)", k)
+			kind = sfinvoke.KindList
+		}
+		if stringMapRefuses(kind) {
+			what := map[string]string{sfinvoke.KindObject: "a nested object", sfinvoke.KindList: "a list"}[kind]
+			return k, fmt.Sprintf("%q is %s: a STRING_MAP block wants a flat object of string values (flatten it, or set the block's response validation to JSON)", k, what)
 		}
 	}
 	return "", ""
+}
+
+// stringMapRefuses reports whether a STRING_MAP block refuses a value of
+// this kind (sfinvoke.Kind*): a nested object or a list. Numbers, booleans
+// and null are scalars it passes on as text.
+func stringMapRefuses(kind string) bool {
+	return kind == sfinvoke.KindObject || kind == sfinvoke.KindList
 }
