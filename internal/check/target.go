@@ -32,6 +32,14 @@ type Target struct {
 	// the invocations must report as executed; PhoneLookup fails config
 	// when another version answered (a deploy that did not take).
 	ExpectVersion string `json:"expect_version,omitempty"`
+	// RoleARN, when set, is the role in the target's account that sfprobe
+	// assumes for every AWS call of this target (the invokes, the AWS-side
+	// checks, the IAM simulation, Connect's APIs); empty: sfprobe's own
+	// credentials, as before.
+	RoleARN string `json:"role_arn,omitempty"`
+	// ExternalID is the ExternalId the role's trust policy requires; only
+	// with RoleARN.
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // Validate checks every field of t for a run of every check and fills
@@ -66,6 +74,16 @@ func (t *Target) ValidateFor(chain bool) error {
 	}
 	if t.ExpectVersion != "" {
 		errs = append(errs, validate.Version("expect_version", t.ExpectVersion))
+	}
+	if t.RoleARN != "" {
+		errs = append(errs, validate.RoleARN("role_arn", t.RoleARN))
+	}
+	if t.ExternalID != "" {
+		if t.RoleARN == "" {
+			errs = append(errs, &validate.FieldError{Field: "external_id", Msg: "set without role_arn: an ExternalId is sent only when sfprobe assumes the target's role"})
+		} else {
+			errs = append(errs, validate.ExternalID("external_id", t.ExternalID))
+		}
 	}
 	return errors.Join(errs...)
 }

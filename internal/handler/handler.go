@@ -20,6 +20,9 @@ type CheckConfigInput struct {
 	// Checks are the AWS-side checks to run, each once, in report order.
 	Checks []string     `json:"checks"`
 	Target check.Target `json:"target"`
+	// RunID is the run's id (the target's Case marker in the chain): the
+	// session name of the target's assumed role carries it.
+	RunID string `json:"run_id,omitempty"`
 	// Attempt is the workflow's retry count of the state ($$.State.RetryCount).
 	Attempt int `json:"attempt,omitempty"`
 }

@@ -12,6 +12,10 @@
 //	    phone: "+15005550006"
 //	    region: us-east-1         # sfprobe run only: AWS settings of this target
 //	    profile: staging
+//	  - function: arn:aws:lambda:us-east-1:210987654321:function:sfInvokeAPI
+//	    phone: "+15005550006"
+//	    role_arn: arn:aws:iam::210987654321:role/sfprobe-target   # assumed for every AWS call
+//	    external_id: 8c1f0d...      # when the role's trust policy requires one
 //
 // Parse and Load validate the whole file before any AWS call; every error
 // names its field path, e.g. targets[2].phone, and what was expected.
@@ -61,6 +65,8 @@ type Entry struct {
 	Name               string `json:"name,omitempty"`
 	KeepCases          bool   `json:"keep_cases,omitempty"`
 	ExpectVersion      string `json:"expect_version,omitempty"`
+	RoleARN            string `json:"role_arn,omitempty"`
+	ExternalID         string `json:"external_id,omitempty"`
 	// Region is the AWS region `sfprobe run` calls this target in; default:
 	// the function ARN's region, else --region, else AWS_REGION or the
 	// profile's.
@@ -82,6 +88,8 @@ func (e Entry) Target() check.Target {
 		Name:               e.Name,
 		KeepCases:          e.KeepCases,
 		ExpectVersion:      e.ExpectVersion,
+		RoleARN:            e.RoleARN,
+		ExternalID:         e.ExternalID,
 	}
 }
 

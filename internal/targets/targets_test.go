@@ -48,6 +48,8 @@ targets:
     profile: prod
   - function: sfInvokeAPI-staging
     phone: "+15005550006"
+    role_arn: arn:aws:iam::210987654321:role/sfprobe-target
+    external_id: ext-1234:abc
 `
 	fileJSON = `{
   "max_concurrency": 2,
@@ -56,7 +58,8 @@ targets:
      "secret_arn": "` + secretARN + `", "kms_key_arn": "` + keyARN + `",
      "connect_instance_arn": "` + connect + `", "name": "prod-eu", "keep_cases": true,
      "region": "eu-west-2", "profile": "prod"},
-    {"function": "sfInvokeAPI-staging", "phone": "+15005550006"}
+    {"function": "sfInvokeAPI-staging", "phone": "+15005550006",
+     "role_arn": "arn:aws:iam::210987654321:role/sfprobe-target", "external_id": "ext-1234:abc"}
   ]
 }`
 )
@@ -69,7 +72,7 @@ func wantFile() targets.File {
 				Function: fnEU, Phone: phoneEU, Fields: "Id, Name", SecretARN: secretARN, KMSKeyARN: keyARN,
 				ConnectInstanceARN: connect, Name: "prod-eu", KeepCases: true, Region: "eu-west-2", Profile: "prod",
 			},
-			{Function: fnUS, Phone: phoneUS, Fields: events.DefaultFields},
+			{Function: fnUS, Phone: phoneUS, Fields: events.DefaultFields, RoleARN: "arn:aws:iam::210987654321:role/sfprobe-target", ExternalID: "ext-1234:abc"},
 		},
 	}
 }
@@ -146,6 +149,10 @@ func TestParseErrors(t *testing.T) {
 		{name: "targets null", give: "targets:\n", fileName: "t.yaml", wantErr: []string{"targets: empty"}},
 		{name: "targets not a list", give: `{"targets": {"function": "a"}}`, wantErr: []string{"targets: want a list of targets, each with at least function and phone, got an object"}},
 		{name: "too many", give: list(many...), wantErr: []string{"targets: 51 targets; at most 50 per file: the workflow's output holds every target's report, and Step Functions limits it to 256 KiB. Split the list into several files"}},
+		{name: "role_arn not a role", give: list(entry(`, "role_arn": "arn:aws:iam::123456789012:user/bob"`)), wantErr: []string{`targets[0].role_arn: "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN (want arn:aws:iam::<account>:role/<name>)`}},
+		{name: "external_id without role_arn", give: list(entry(`, "external_id": "abc123"`)), wantErr: []string{"targets[0].external_id: set without role_arn"}},
+		{name: "external_id too short", give: list(entry(`, "role_arn": "arn:aws:iam::123456789012:role/sfprobe-target", "external_id": "a"`)), wantErr: []string{"targets[0].external_id: want 2 to 1224"}},
+		{name: "external_id with a space", give: list(entry(`, "role_arn": "arn:aws:iam::123456789012:role/sfprobe-target", "external_id": "a b"`)), wantErr: []string{"targets[0].external_id: want 2 to 1224"}},
 		{name: "unknown top-level key", give: `{"target": [], "targets": [` + entry("") + `]}`, wantErr: []string{`target: unknown key; did you mean "targets"?`}},
 		{name: "unknown top-level key, no suggestion", give: `{"version": 1, "targets": [` + entry("") + `]}`, wantErr: []string{"version: unknown key (known: max_concurrency, targets)"}},
 		{name: "duplicate key", give: `{"targets": [], "targets": []}`, wantErr: []string{"targets: given twice"}},
@@ -157,7 +164,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown entry key with a suggestion", give: list(entry(`, "secretArn": "x"`)), wantErr: []string{`targets[0].secretArn: unknown key; did you mean "secret_arn"?`}},
 		{
 			name: "unknown entry key", give: list(entry(`, "org": "acme"`)),
-			wantErr: []string{"targets[0].org: unknown key (known: function, phone, fields, secret_arn, kms_key_arn, connect_instance_arn, name, keep_cases, expect_version, region, profile)"},
+			wantErr: []string{"targets[0].org: unknown key (known: function, phone, fields, secret_arn, kms_key_arn, connect_instance_arn, name, keep_cases, expect_version, role_arn, external_id, region, profile)"},
 		},
 		{name: "odd key is quoted", give: list(entry(`, "a b\u001b": 1`)), wantErr: []string{`targets[0]["a b\x1b"]: unknown key`}},
 		{name: "duplicate entry key", give: list(`{"function": "a", "function": "b"}`), wantErr: []string{"targets[0].function: given twice"}},

@@ -31,6 +31,8 @@ var (
 	connectARNRe   = regexp.MustCompile(`^arn:aws[a-z-]*:connect:` + region + `:\d{12}:instance/[A-Za-z0-9-]+$`)
 	stateMachineRe = regexp.MustCompile(`^arn:aws[a-z-]*:states:` + region + `:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$`)
 	labelRe        = regexp.MustCompile(`^[A-Za-z0-9_.:/+=@-]{1,200}$`)
+	roleARNRe      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/([\x21-\x7e]{0,510}/)?[\w+=,.@-]{1,64}$`)
+	externalIDRe   = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 )
 
 // Function checks an sfInvokeAPI function name or ARN (optionally qualified).
@@ -126,6 +128,23 @@ var versionRE = regexp.MustCompile(`^(\$LATEST|[1-9][0-9]{0,9})$`)
 func Version(field, s string) error {
 	if !versionRE.MatchString(s) {
 		return &FieldError{field, fmt.Sprintf("%q is not a function version (want a published version number such as 7, or $LATEST; for an alias, pass the version it should point to)", s)}
+	}
+	return nil
+}
+
+// RoleARN checks an IAM role ARN (a target's role_arn: the role sfprobe
+// assumes in the target's account).
+func RoleARN(field, s string) error {
+	if !roleARNRe.MatchString(s) {
+		return &FieldError{field, fmt.Sprintf("%q is not an IAM role ARN (want arn:aws:iam::<account>:role/<name>)", s)}
+	}
+	return nil
+}
+
+// ExternalID checks an STS ExternalId as AssumeRole accepts it.
+func ExternalID(field, s string) error {
+	if len(s) < 2 || len(s) > 1224 || !externalIDRe.MatchString(s) {
+		return &FieldError{field, "want 2 to 1224 of letters, digits and _+=,.@:/- (the ExternalId the target role's trust policy requires)"}
 	}
 	return nil
 }
