@@ -28,7 +28,25 @@ const (
 	// "target" or "targets" in its input probes (the scheduled runs); its
 	// value is that array's JSON text (see Escape).
 	DefaultTargets = "DefaultTargets"
+	// The Distributed Map's keys (a fleet of more than InlineMaxTargets):
+	// ResultsBucket is the bucket of the run's reports and the Map's
+	// ResultWriter; ChildExecutionType is the children's type (EXPRESS in
+	// the cloud; STANDARD in the sandbox, the only one moto runs);
+	// DefaultTargetsBucket and DefaultTargetsKey locate the stack's targets
+	// as a JSON array in S3 when they are too many for DefaultTargets (both
+	// "" otherwise).
+	ResultsBucket        = "ResultsBucket"
+	ChildExecutionType   = "ChildExecutionType"
+	DefaultTargetsBucket = "DefaultTargetsBucket"
+	DefaultTargetsKey    = "DefaultTargetsKey"
 )
+
+// InlineMaxTargets is the most targets the inline Map probes; a run of more
+// fans out on the Distributed Map (child executions, reports in S3).
+const InlineMaxTargets = 50
+
+// MaxFleetTargets is the most targets one run (and one stack) probes.
+const MaxFleetTargets = 1000
 
 // The execution input's optional "scope" values: which checks a run makes.
 const (
