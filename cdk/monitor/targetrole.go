@@ -228,10 +228,13 @@ func targetRoleStatement(a targetAccess) any {
 	resources, cond := targetRoleResources(a.On)
 	st := map[string]any{"Sid": a.Sid, "Effect": "Allow", "Action": a.Actions, "Resource": resources}
 	if a.ViaSecretsManager {
-		st["Condition"] = map[string]any{"StringEquals": map[string]any{
-			"kms:ViaService":                  sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-			"kms:EncryptionContext:SecretARN": targetSecret,
-		}}
+		// StringLike for the secret: given its name, the ARN is the
+		// -?????? pattern (given its ARN, which holds no * or ?, it
+		// compares as equal).
+		st["Condition"] = map[string]any{
+			"StringEquals": map[string]any{"kms:ViaService": sub("secretsmanager.${AWS::Region}.amazonaws.com")},
+			"StringLike":   map[string]any{"kms:EncryptionContext:SecretARN": targetSecret},
+		}
 		// With the AWS managed key, its key policy grants this.
 		cond = condHasKmsKey
 		// The key's ARN only.

@@ -199,10 +199,11 @@ func TestTargetRolePolicyFromTheTable(t *testing.T) {
 			assert.Equal(t, w.resources, st["Resource"])
 			assert.Equal(t, w.cond, cond)
 			if a.ViaSecretsManager {
-				assert.Equal(t, map[string]any{"StringEquals": map[string]any{
-					"kms:ViaService":                  s("secretsmanager.${AWS::Region}.amazonaws.com"),
-					"kms:EncryptionContext:SecretARN": secret,
-				}}, st["Condition"])
+				// StringLike: a secret given by name is a pattern.
+				assert.Equal(t, map[string]any{
+					"StringEquals": map[string]any{"kms:ViaService": s("secretsmanager.${AWS::Region}.amazonaws.com")},
+					"StringLike":   map[string]any{"kms:EncryptionContext:SecretARN": secret},
+				}, st["Condition"])
 			} else {
 				assert.NotContains(t, st, "Condition")
 			}
