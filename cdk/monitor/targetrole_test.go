@@ -376,3 +376,30 @@ func TestRoleTargetEntries(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "targets[0].secret_arn: required for a stack")
 }
+
+// TestTargetRoleDocs: docs/DEPLOY.md's section lists every parameter and
+// every statement of the role, and its targets-file entry is valid for a
+// stack.
+func TestTargetRoleDocs(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/DEPLOY.md")
+	require.NoError(t, err)
+	doc := string(raw)
+	start := strings.Index(doc, "### Targets in other accounts")
+	require.GreaterOrEqual(t, start, 0, "docs/DEPLOY.md has the section Targets in other accounts")
+	section := doc[start:]
+	section = section[:strings.Index(section, "\n## ")]
+	for _, p := range targetRoleParams {
+		assert.Contains(t, section, "| `"+p.name+"` |", "the parameter table lists %s", p.name)
+	}
+	for _, a := range targetAccesses {
+		assert.Contains(t, section, "| `"+a.Sid+"` |", "the grant table lists %s", a.Sid)
+	}
+	assert.Contains(t, section, fmt.Sprintf("up to %d characters", MaxPrefixStackName))
+	assert.Contains(t, section, "default `"+DefaultTargetRoleName+"`")
+	i := strings.Index(section, "```yaml\ntargets:")
+	require.GreaterOrEqual(t, i, 0, "the section has a targets file entry")
+	example := section[i+len("```yaml\n"):]
+	example = example[:strings.Index(example, "```")]
+	_, err = ConfigFrom(map[string]any{"targetsFile": "entry.yaml", "assetRoot": "dist"}, func(string) ([]byte, error) { return []byte(example), nil })
+	assert.NoError(t, err, "the documented entry is valid for a stack")
+}
