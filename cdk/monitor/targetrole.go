@@ -83,23 +83,25 @@ type TargetRole struct {
 }
 
 // targetRoleParams are the parameters: name, description, default (nil:
-// required), pattern, NoEcho.
+// required), pattern, NoEcho, the longest value (0: the pattern's bound).
 var targetRoleParams = []struct {
 	name, description string
 	def               *string
 	pattern           string
 	noEcho            bool
+	// maxLength, when not 0, bounds the value's length.
+	maxLength int
 }{
-	{ParamMonitorAccountID, "The AWS account id of sfprobe's monitor stack (12 digits).", nil, `^\d{12}$`, false},
-	{ParamMonitorRolePrefix, "The start of sfprobe's monitor role names: <monitor stack name>- (CloudFormation names them <stack name>-<logical id>-<suffix> and shortens longer names; docs/DEPLOY.md shows how to read them). Only roles of the monitor account whose name starts so may assume this role.", nil, `^[\w+=,.@-]{1,64}$`, false},
-	{ParamExternalID, "The ExternalId sfprobe sends: the targets file's external_id for this target (2 to 1224 of letters, digits and _+=,.@:/-).", nil, `^[\w+=,.@:/-]{2,1224}$`, true},
-	{ParamFunctionName, "The name of the sfInvokeAPI function in this account and region (no ARN, no qualifier; its versions and aliases are covered).", nil, `^[A-Za-z0-9_-]{1,64}$`, false},
-	{ParamExecutionRoleName, "The function's execution role name, with its path if it has one (service-role/MyRole); empty: sfprobe's KmsKey check skips the simulation of that role's policies.", jsii.String(""), `^([\w+=,.@-]+/)*[\w+=,.@-]{0,64}$`, false},
-	{ParamSecret, "The function's credentials secret (SF_CREDENTIALS_SECRETS_MANAGER_ARN): its complete ARN, or its name.", nil, `^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|[\w/+=.@-]{1,512})$`, false},
-	{ParamKmsKeyArn, "The secret's customer managed KMS key ARN; empty: the AWS managed key aws/secretsmanager.", jsii.String(""), `^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+)?$`, false},
-	{ParamConnectInstanceID, "The Amazon Connect instance id whose flows call the function; empty: no Connect grants (ConnectAccess then reads only the function's resource policy).", jsii.String(""), `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$`, false},
-	{ParamOperatorRoleArn, "An operator's role ARN also trusted (with the same ExternalId), for sfprobe run from a laptop; empty: only the monitor's roles.", jsii.String(""), `^(arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+)?$`, false},
-	{ParamRoleName, "The name of this role (what role_arn names).", jsii.String(DefaultTargetRoleName), `^[\w+=,.@-]{1,64}$`, false},
+	{ParamMonitorAccountID, "The AWS account id of sfprobe's monitor stack (12 digits).", nil, `^\d{12}$`, false, 0},
+	{ParamMonitorRolePrefix, "The start of sfprobe's monitor role names: <monitor stack name>- (CloudFormation names them <stack name>-<logical id>-<suffix> and shortens longer names; docs/DEPLOY.md shows how to read them). Only roles of the monitor account whose name starts so may assume this role.", nil, `^[\w+=,.@-]{1,64}$`, false, 0},
+	{ParamExternalID, "The ExternalId sfprobe sends: the targets file's external_id for this target (2 to 1224 of letters, digits and _+=,.@:/-).", nil, `^[\w+=,.@:/-]{2,}$`, true, 1224},
+	{ParamFunctionName, "The name of the sfInvokeAPI function in this account and region (no ARN, no qualifier; its versions and aliases are covered).", nil, `^[A-Za-z0-9_-]{1,64}$`, false, 0},
+	{ParamExecutionRoleName, "The function's execution role name, with its path if it has one (service-role/MyRole); empty: sfprobe's KmsKey check skips the simulation of that role's policies.", jsii.String(""), `^([\w+=,.@-]+/)*[\w+=,.@-]{0,64}$`, false, 0},
+	{ParamSecret, "The function's credentials secret (SF_CREDENTIALS_SECRETS_MANAGER_ARN): its complete ARN (ending in - and 6 characters), or its name.", nil, `^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}|[\w/+=.@-]{1,512})$`, false, 0},
+	{ParamKmsKeyArn, "The secret's customer managed KMS key ARN; empty: the AWS managed key aws/secretsmanager.", jsii.String(""), `^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+)?$`, false, 0},
+	{ParamConnectInstanceID, "The Amazon Connect instance id whose flows call the function; empty: no Connect grants (ConnectAccess then reads only the function's resource policy).", jsii.String(""), `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$`, false, 0},
+	{ParamOperatorRoleArn, "An operator's role ARN also trusted (with the same ExternalId), for sfprobe run from a laptop; empty: only the monitor's roles.", jsii.String(""), `^(arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+)?$`, false, 0},
+	{ParamRoleName, "The name of this role (what role_arn names).", jsii.String(DefaultTargetRoleName), `^[\w+=,.@-]{1,64}$`, false, 0},
 }
 
 // NewTargetRole creates the target role and its parameters and conditions.
@@ -117,6 +119,9 @@ func NewTargetRole(scope constructs.Construct, id string) *TargetRole {
 			AllowedPattern: jsii.String(p.pattern),
 			NoEcho:         noEcho(p.noEcho),
 			Default:        p.def,
+		}
+		if p.maxLength > 0 {
+			props.MaxLength = jsii.Number(p.maxLength)
 		}
 		r.Parameters[p.name] = awscdk.NewCfnParameter(stack, jsii.String(p.name), props)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -138,6 +139,7 @@ func TestTargetRoleOnlyResources(t *testing.T) {
 	}
 	assert.ElementsMatch(t, names, keys(params), "the documented parameters, nothing else")
 	assert.Equal(t, true, params[ParamExternalID].(map[string]any)["NoEcho"], "the ExternalId is not shown")
+	assert.Equal(t, float64(1224), params[ParamExternalID].(map[string]any)["MaxLength"], "STS's longest ExternalId")
 	assert.Equal(t, DefaultTargetRoleName, params[ParamRoleName].(map[string]any)["Default"])
 	for _, p := range []string{ParamKmsKeyArn, ParamConnectInstanceID, ParamExecutionRoleName, ParamOperatorRoleArn} {
 		assert.Equal(t, "", params[p].(map[string]any)["Default"], "%s is optional", p)
@@ -402,4 +404,34 @@ func TestTargetRoleDocs(t *testing.T) {
 	example = example[:strings.Index(example, "```")]
 	_, err = ConfigFrom(map[string]any{"targetsFile": "entry.yaml", "assetRoot": "dist"}, func(string) ([]byte, error) { return []byte(example), nil })
 	assert.NoError(t, err, "the documented entry is valid for a stack")
+}
+
+// TestTargetRoleParameterPatterns: each parameter's AllowedPattern takes
+// the values the docs show and refuses the mistakes CloudFormation should
+// stop before the role exists (the patterns are plain enough to mean the
+// same in Go and in CloudFormation's Java regexes).
+func TestTargetRoleParameterPatterns(t *testing.T) {
+	cases := map[string]struct{ ok, bad []string }{
+		ParamMonitorAccountID:  {[]string{"111111111111"}, []string{"", "11111111111", "arn:aws:iam::111111111111:root"}},
+		ParamMonitorRolePrefix: {[]string{"Sfprobe-", "SfprobeFleet-FunctionsCheck"}, []string{"", "Sfprobe-*", "a/b"}},
+		ParamExternalID:        {[]string{"3f9c2a7d0e41b6c85a1d9e0f7b2c4d6e", "8c1f0d2e-sfprobe"}, []string{"", "x", "has space"}},
+		ParamFunctionName:      {[]string{"sfInvokeAPI", "AmazonConnectSalesforceLambda-sfInvokeAPI-Ab12Cd"}, []string{"", "sfInvokeAPI:live", testFunctionArn}},
+		ParamExecutionRoleName: {[]string{"", "sfLambdaBasicExec-Ab12Cd", "service-role/sfInvokeAPIRole"}, []string{testRoleArn}},
+		ParamSecret:            {[]string{testSecretArn, "SalesforceCredentials", "prod/sf-creds"}, []string{"", "arn:aws:secretsmanager:us-east-1:123456789012:secret:sfcreds"}},
+		ParamKmsKeyArn:         {[]string{"", testKeyArn}, []string{"arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager", "1234abcd-12ab-34cd-56ef-1234567890ab"}},
+		ParamConnectInstanceID: {[]string{"", "aaaabbbb-cccc-dddd-eeee-ffff00001111"}, []string{testConnectArn}},
+		ParamOperatorRoleArn:   {[]string{"", "arn:aws:iam::111111111111:role/ops/sfprobe-operator"}, []string{"arn:aws:iam::111111111111:user/me"}},
+		ParamRoleName:          {[]string{DefaultTargetRoleName}, []string{"", "path/name"}},
+	}
+	for _, p := range targetRoleParams {
+		c, ok := cases[p.name]
+		require.True(t, ok, "a new parameter %s: add its cases", p.name)
+		re := regexp.MustCompile(p.pattern)
+		for _, v := range c.ok {
+			assert.True(t, re.MatchString(v), "%s takes %q", p.name, v)
+		}
+		for _, v := range c.bad {
+			assert.False(t, re.MatchString(v), "%s refuses %q", p.name, v)
+		}
+	}
 }
