@@ -77,6 +77,10 @@ type Outcome struct {
 	// BadInput, a timeout, an abort).
 	Report *check.Report
 	Fleet  *check.Fleet
+	// Summary is the output (or ChecksFailed cause) of a run whose fleet
+	// ran on the Distributed Map: its counts, failed targets and where the
+	// full Fleet is in S3. LoadFleet reads that into Fleet.
+	Summary *check.FleetSummary
 	// Truncated says the ChecksFailed cause was cut to fit Step Functions'
 	// 32 KB: Fleet then holds only the failed targets' reports, or is nil
 	// and FailedChecks names them and their failed checks.
@@ -274,6 +278,8 @@ func (o Outcome) Passed() bool {
 		return o.Fleet.OK
 	case o.Report != nil:
 		return o.Report.OK
+	case o.Summary != nil:
+		return o.Summary.OK
 	}
 	return false
 }
@@ -308,17 +314,29 @@ func (o *Outcome) redact() {
 	for target, checks := range o.FailedChecks {
 		o.FailedChecks[target] = redact.Texts(checks)
 	}
+	if o.Summary != nil {
+		s := *o.Summary
+		s.FailedTargets = redact.Texts(s.FailedTargets)
+		o.Summary = &s
+	}
 }
 
 // readReport reads the report or the fleet from a successful output or a
 // ChecksFailed cause: {"failed_checks", "report"} for one target,
-// {"failed_targets", "fleet"} for several.
+// {"failed_targets", "fleet"} for several, a check.FleetSummary (itself,
+// or under "summary") for a fleet that ran on the Distributed Map.
 func (o *Outcome) readReport(output string) {
 	var raw string
 	switch {
 	case o.Status == string(types.ExecutionStatusSucceeded):
 		raw = output
+		if o.Summary = fleetSummary(raw); o.Summary != nil {
+			return
+		}
 	case o.Error == workflow.ErrChecksFailed:
+		if o.Summary = fleetSummary(o.Cause); o.Summary != nil {
+			return
+		}
 		var c struct {
 			Report    json.RawMessage `json:"report"`
 			Fleet     json.RawMessage `json:"fleet"`
@@ -360,6 +378,29 @@ func (o *Outcome) readReport(output string) {
 			o.Report = &r
 		}
 	}
+}
+
+// fleetSummary reads a check.FleetSummary from raw, itself or under the key
+// "summary": an object whose targets is a count (a Fleet's is a list) and
+// whose report names a bucket and a key. Anything else is nil.
+func fleetSummary(raw string) *check.FleetSummary {
+	var wrapped struct {
+		Summary json.RawMessage `json:"summary"`
+	}
+	if json.Unmarshal([]byte(raw), &wrapped) == nil && len(wrapped.Summary) > 0 {
+		raw = string(wrapped.Summary)
+	}
+	var probe struct {
+		Targets json.RawMessage `json:"targets"`
+	}
+	if json.Unmarshal([]byte(raw), &probe) != nil || len(probe.Targets) == 0 || probe.Targets[0] < '0' || probe.Targets[0] > '9' {
+		return nil
+	}
+	var s check.FleetSummary
+	if json.Unmarshal([]byte(raw), &s) != nil || s.Report.Bucket == "" || s.Report.Key == "" {
+		return nil
+	}
+	return &s
 }
 
 // ConsoleURL is the AWS console page of an execution.
