@@ -1,9 +1,12 @@
 package sfn
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/sfprobe/sfprobe/internal/check"
 )
 
 func TestOutcomeReadsReportOrFleet(t *testing.T) {
@@ -20,6 +23,8 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 		wantFleet  bool
 		wantPassed bool
 		wantTrunc  bool
+		// wantSummary: a Distributed Map run's FleetSummary.
+		wantSummary bool
 	}{
 		{name: "one target passed", status: "SUCCEEDED", output: passed, wantReport: true, wantPassed: true},
 		{name: "several targets passed", status: "SUCCEEDED", output: `{"ok": true, "run_id": "exec", "targets": [` + passed + `]}`, wantFleet: true, wantPassed: true},
@@ -33,6 +38,10 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 		{name: "output not JSON", status: "SUCCEEDED", output: `{`},
 		{name: "output without checks", status: "SUCCEEDED", output: `{"ok": true}`},
 		{name: "timed out", status: "TIMED_OUT"},
+		{name: "distributed fleet passed", status: "SUCCEEDED", output: summary(true), wantSummary: true, wantPassed: true},
+		{name: "distributed fleet failed", status: "FAILED", errName: "ChecksFailed", cause: summary(false), wantSummary: true},
+		{name: "distributed fleet failed, wrapped", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "summary": ` + summary(false) + `}`, wantSummary: true},
+		{name: "summary without its location", status: "SUCCEEDED", output: `{"ok": true, "targets": 3, "report": {"bucket": "results"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,12 +51,26 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 			assert.Equal(t, tt.wantFleet, o.Fleet != nil, "fleet")
 			assert.Equal(t, tt.wantPassed, o.Passed())
 			assert.Equal(t, tt.wantTrunc, o.Truncated)
+			assert.Equal(t, tt.wantSummary, o.Summary != nil, "summary")
+			if tt.wantSummary {
+				assert.Equal(t, check.ObjectLocation{Bucket: "results", Key: "runs/exec/fleet.json"}, o.Summary.Report)
+				assert.Equal(t, 60, o.Summary.Targets)
+			}
 			assert.False(t, o.Paused())
 			if tt.wantTrunc && !tt.wantFleet {
 				assert.Equal(t, map[string][]string{"eu": {"PhoneLookup"}}, o.FailedChecks)
 			}
 		})
 	}
+}
+
+// summary is a FleetSummary of 60 targets.
+func summary(ok bool) string {
+	passed, failed, names := 59, 1, `["eu"]`
+	if ok {
+		passed, failed, names = 60, 0, `[]`
+	}
+	return fmt.Sprintf(`{"ok": %t, "run_id": "exec", "targets": 60, "passed": %d, "failed": %d, "not_assessed": 0, "failed_targets": %s, "salesforce_calls": 300, "report": {"bucket": "results", "key": "runs/exec/fleet.json"}}`, ok, passed, failed, names)
 }
 
 func TestConsoleURL(t *testing.T) {
