@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfprobe/sfprobe/internal/awsconf"
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/report"
 	"github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/targets"
@@ -31,6 +33,14 @@ probe another, --targets FILE several (the workflow fans out over them, at most
 input as it is. --scope salesforce or aws runs only that half of the checks,
 as the stack's two schedules do.
 
+More than 50 targets run on the workflow's Distributed Map (a Standard state
+machine): --targets sends them in the execution input while it fits Step
+Functions' 256 KiB; a larger fleet goes to S3 as a JSON array of targets and
+--targets-object s3://bucket/key names it. Such a run answers with a summary
+(counts, failed targets, where the full report is); start then reads the
+full fleet report from the stack's results bucket (s3:GetObject) and prints
+it as for a smaller fleet. --summary-only prints the summary instead.
+
 A Standard state machine is started and polled, and on failure the execution
 history names the failing state; an Express one runs synchronously
 (StartSyncExecution) and its status field says how it ended.
@@ -38,12 +48,13 @@ history names the failing state; an Express one runs synchronously
 Examples:
   sfprobe start --state-machine arn:aws:states:eu-west-2:123456789012:stateMachine:sfprobe --wait --output junit > sfprobe.xml
   sfprobe start --state-machine $SM --function sfInvokeAPI-staging --phone +441122334455 --wait
-  sfprobe start --state-machine $SM --targets targets.yaml --wait --output json`
+  sfprobe start --state-machine $SM --targets targets.yaml --wait --output json
+  sfprobe start --state-machine $SM --targets-object s3://my-bucket/fleet/targets.json --wait`
 
 func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	var f targetFlags
-	var smARN, input, smType, targetsFile, scope string
-	var wait bool
+	var smARN, input, smType, targetsFile, targetsObject, scope string
+	var wait, summaryOnly bool
 	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE]", startDescription)
 	f.register(fs)
 	fs.StringVar(&smARN, "state-machine", "", "ARN of sfprobe's state machine (the stack output StateMachineArn) (required)")
@@ -51,6 +62,8 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	fs.StringVar(&input, "input", "", "JSON file holding the execution input {\"target\": {...}} (instead of the target flags)")
 	fs.StringVar(&smType, "type", "auto", "workflow type: auto (ask Step Functions), standard or express")
 	fs.StringVar(&targetsFile, "targets", "", "YAML or JSON targets file: probe its targets (instead of the target flags)")
+	fs.StringVar(&targetsObject, "targets-object", "", "s3://bucket/key of a JSON array of targets, for a fleet too large for the execution input (the workflow reads it)")
+	fs.BoolVar(&summaryOnly, "summary-only", false, "for a fleet run on the Distributed Map: print its summary, do not read the full report from S3")
 	fs.StringVar(&scope, "scope", workflow.ScopeAll, "checks to run: all, salesforce (the chain only) or aws (the AWS-side checks only)")
 	if fl := fs.Lookup("function"); fl != nil {
 		fl.Usage = "sfInvokeAPI function name or ARN to probe instead of the stack's default targets"
@@ -93,7 +106,17 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if scope == workflow.ScopeAWS && f.target.ExpectVersion != "" {
 		return exitUsage, usagef("--expect-version: the version is read from the chain's invocations, which --scope aws does not run")
 	}
-	if targetsFile != "" {
+	if targetsFile != "" || targetsObject != "" {
+		flagName := "--targets"
+		if targetsObject != "" {
+			flagName = "--targets-object"
+		}
+		if targetsFile != "" && targetsObject != "" {
+			return exitUsage, usagef("--targets and --targets-object exclude each other")
+		}
+		if input != "" {
+			return exitUsage, usagef("%s and --input exclude each other", flagName)
+		}
 		var given []string
 		for _, name := range singleTargetFlags {
 			if set(fs, name) {
@@ -101,11 +124,17 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 			}
 		}
 		if len(given) > 0 {
-			return exitUsage, usagef("--targets excludes %s: the file describes the targets", strings.Join(given, ", "))
+			return exitUsage, usagef("%s excludes %s: the file describes the targets", flagName, strings.Join(given, ", "))
 		}
 	}
-	in, err := startInput(a, f, input, targetsFile)
-	if err != nil {
+	var in sfn.Input
+	if targetsObject != "" {
+		loc, err := check.ParseObjectLocation(targetsObject)
+		if err != nil {
+			return exitUsage, usagef("--targets-object: %v", err)
+		}
+		in.TargetsObject = &loc
+	} else if in, err = startInput(a, f, input, targetsFile); err != nil {
 		return exitUsage, err
 	}
 	if set(fs, "scope") {
@@ -116,6 +145,9 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	}
 	if in.Scope == workflow.ScopeAll {
 		in.Scope = ""
+	}
+	if _, err := in.Encode(); err != nil {
+		return exitUsage, inputTooLarge(err, len(in.Targets), targetsFile, input)
 	}
 	cfg, err := awsconf.Load(ctx, awsconf.WithRegion(f.region), awsconf.WithProfile(f.profile))
 	if err != nil {
@@ -161,7 +193,11 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 			return exitFailed, err
 		}
 	}
-	return finishStart(a, out, format)
+	var fleets sfn.ObjectGetter
+	if !summaryOnly {
+		fleets = s3.NewFromConfig(cfg)
+	}
+	return finishStart(ctx, a, out, format, fleets)
 }
 
 // startInput builds the execution input from --input, --targets or the
@@ -233,7 +269,13 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 // some.
 const startTimeout = 5 * time.Minute
 
-func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
+// finishStart prints the run's report and returns its exit code. A fleet
+// that ran on the Distributed Map is read back from S3 with fleets (nil:
+// print its summary only).
+func finishStart(ctx context.Context, a *app, out sfn.Outcome, format report.Format, fleets sfn.ObjectGetter) (int, error) {
+	if out.Summary != nil && out.Fleet == nil {
+		return finishSummary(ctx, a, out, format, fleets)
+	}
 	if out.Paused() {
 		fmt.Fprintln(a.stderr, "warning: sfprobe is paused: the run skipped every check (sfprobe resume --parameter <name> ends the pause)")
 	}

@@ -61,6 +61,9 @@ type Input struct {
 	// out over them). Neither: the stack's default targets.
 	Target  *check.Target  `json:"target,omitempty"`
 	Targets []check.Target `json:"targets,omitempty"`
+	// TargetsObject is an S3 object holding the targets (a JSON array of
+	// check.Target): the workflow's Distributed Map reads it.
+	TargetsObject *check.ObjectLocation `json:"targets_object,omitempty"`
 	// Scope is "all" (empty), "salesforce" or "aws": which checks to run.
 	Scope string `json:"scope,omitempty"`
 }
@@ -100,6 +103,30 @@ type Event struct {
 	Detail string
 }
 
+// MaxInputBytes is the largest execution input Step Functions accepts
+// (256 KiB, UTF-8).
+const MaxInputBytes = 256 * 1024
+
+// Encode is the execution input as Step Functions receives it; an input
+// larger than MaxInputBytes is an error.
+func (in Input) Encode() (string, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("encode execution input: %w", err)
+	}
+	if len(body) > MaxInputBytes {
+		return "", &InputTooLargeError{Bytes: len(body)}
+	}
+	return string(body), nil
+}
+
+// InputTooLargeError says an execution input exceeds MaxInputBytes.
+type InputTooLargeError struct{ Bytes int }
+
+func (e *InputTooLargeError) Error() string {
+	return fmt.Sprintf("the execution input is %d bytes, more than Step Functions' %d (256 KiB)", e.Bytes, MaxInputBytes)
+}
+
 // ExecutionName returns a unique execution name (also the run id).
 func ExecutionName(prefix string, now time.Time) string {
 	return prefix + check.NewRunID(now)
@@ -107,14 +134,14 @@ func ExecutionName(prefix string, now time.Time) string {
 
 // Start starts a Standard execution and returns its ARN.
 func Start(ctx context.Context, api ExecutionStarter, stateMachineARN, name string, in Input) (string, error) {
-	body, err := json.Marshal(in)
+	body, err := in.Encode()
 	if err != nil {
-		return "", fmt.Errorf("encode execution input: %w", err)
+		return "", err
 	}
 	out, err := api.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(stateMachineARN),
 		Name:            aws.String(name),
-		Input:           aws.String(string(body)),
+		Input:           aws.String(body),
 	})
 	if err != nil {
 		return "", fmt.Errorf("start execution of %s: %w", stateMachineARN, err)
@@ -125,14 +152,14 @@ func Start(ctx context.Context, api ExecutionStarter, stateMachineARN, name stri
 // RunSync runs an Express execution synchronously. A synchronous start
 // answers 200 even when the run failed: the status field says.
 func RunSync(ctx context.Context, api SyncExecutionStarter, stateMachineARN, name string, in Input) (Outcome, error) {
-	body, err := json.Marshal(in)
+	body, err := in.Encode()
 	if err != nil {
-		return Outcome{}, fmt.Errorf("encode execution input: %w", err)
+		return Outcome{}, err
 	}
 	out, err := api.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{
 		StateMachineArn: aws.String(stateMachineARN),
 		Name:            aws.String(name),
-		Input:           aws.String(string(body)),
+		Input:           aws.String(body),
 	})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("start sync execution of %s: %w", stateMachineARN, err)
