@@ -164,6 +164,9 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 		}
 		smType = strings.ToLower(string(d.Type))
 	}
+	if smType == strings.ToLower(string(sfntypes.StateMachineTypeExpress)) && (len(in.Targets) > workflow.InlineMaxTargets || in.TargetsObject != nil) {
+		return exitUsage, usagef("%s is an Express state machine: more than %d targets (or targets in S3) run on the Distributed Map, which needs a Standard one (deploy with workflowType STANDARD)", smARN, workflow.InlineMaxTargets)
+	}
 	name := sfn.ExecutionName("start-", time.Now())
 	var out sfn.Outcome
 	if smType == strings.ToLower(string(sfntypes.StateMachineTypeExpress)) {
@@ -243,6 +246,14 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 		for i := range in.Targets {
 			if err := in.Targets[i].Validate(); err != nil {
 				return sfn.Input{}, usagef("--input %s: targets[%d]: %v", path, i, err)
+			}
+		}
+		if o := in.TargetsObject; o != nil {
+			switch {
+			case in.Target != nil || len(in.Targets) > 0:
+				return sfn.Input{}, usagef("--input %s: targets_object excludes target and targets", path)
+			case o.Bucket == "" || o.Key == "":
+				return sfn.Input{}, usagef("--input %s: targets_object: want {\"bucket\": ..., \"key\": ...}, both set", path)
 			}
 		}
 		switch in.Scope {

@@ -138,6 +138,10 @@ func TestStartFleetInputErrorsBeforeAnyAWSCall(t *testing.T) {
 	}
 	big := filepath.Join(dir, "input.json")
 	require.NoError(t, os.WriteFile(big, []byte(`{"targets": [`+strings.Join(targets, ",")+`]}`), 0o600))
+	both := filepath.Join(dir, "both.json")
+	require.NoError(t, os.WriteFile(both, []byte(`{"targets_object": {"bucket": "b", "key": "k"}, "targets": [`+targets[0]+`]}`), 0o600))
+	noKey := filepath.Join(dir, "nokey.json")
+	require.NoError(t, os.WriteFile(noKey, []byte(`{"targets_object": {"bucket": "b"}}`), 0o600))
 	tests := []struct {
 		name    string
 		give    []string
@@ -150,6 +154,9 @@ func TestStartFleetInputErrorsBeforeAnyAWSCall(t *testing.T) {
 		{"targets object and file", []string{"--targets-object", "s3://b/k", "--targets", "t.yaml"}, "--targets and --targets-object exclude each other"},
 		{"targets object and input", []string{"--targets-object", "s3://b/k", "--input", big}, "--targets-object and --input exclude each other"},
 		{"targets object and function", []string{"--targets-object", "s3://b/k", "--function", "f"}, "--targets-object excludes --function"},
+		{"targets object on an Express workflow", []string{"--targets-object", "s3://b/k", "--type", "express"}, "is an Express state machine: more than 50 targets (or targets in S3) run on the Distributed Map"},
+		{"input with targets object and targets", []string{"--input", both}, "targets_object excludes target and targets"},
+		{"input with a targets object without key", []string{"--input", noKey}, "targets_object: want"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -95,5 +96,22 @@ func TestOutcomePaused(t *testing.T) {
 		o.readReport(output)
 		assert.True(t, o.Paused(), output)
 		assert.True(t, o.Passed(), output)
+	}
+}
+
+func TestInputEncode(t *testing.T) {
+	in := Input{TargetsObject: &check.ObjectLocation{Bucket: "fleet", Key: "targets.json"}, Scope: "aws"}
+	got, err := in.Encode()
+	assert.NoError(t, err)
+	assert.JSONEq(t, `{"targets_object": {"bucket": "fleet", "key": "targets.json"}, "scope": "aws"}`, got, "the input the workflow's Distributed Map reads")
+
+	big := Input{}
+	for range 2000 {
+		big.Targets = append(big.Targets, check.Target{Function: "arn:aws:lambda:us-east-1:123456789012:function:sfInvokeAPI-with-a-long-name", Phone: "+441122334455", Name: strings.Repeat("x", 100)})
+	}
+	_, err = big.Encode()
+	var tooLarge *InputTooLargeError
+	if assert.ErrorAs(t, err, &tooLarge) {
+		assert.Greater(t, tooLarge.Bytes, MaxInputBytes)
 	}
 }
