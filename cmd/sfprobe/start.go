@@ -55,7 +55,7 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	var f targetFlags
 	var smARN, input, smType, targetsFile, targetsObject, scope string
 	var wait, summaryOnly bool
-	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE]", startDescription)
+	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE | --targets FILE | --targets-object s3://BUCKET/KEY] [--summary-only]", startDescription)
 	f.register(fs)
 	fs.StringVar(&smARN, "state-machine", "", "ARN of sfprobe's state machine (the stack output StateMachineArn) (required)")
 	fs.BoolVar(&wait, "wait", false, "wait for the run and print its report; the exit code says how it went")
