@@ -30,7 +30,8 @@ var _ ObjectGetter = (*s3.Client)(nil)
 const MaxFleetObjectBytes = 64 << 20
 
 // LoadFleet reads the full fleet report the run's Summary points to into
-// Fleet, checked against the summary (the same run, as many targets) and
+// Fleet, checked against the summary (the same run, as many targets, the
+// same verdict) and
 // redacted. It returns a *failure.Error: permission (no s3:GetObject on
 // the object; S3 also answers AccessDenied for a missing object when the
 // caller may not s3:ListBucket), not-found (no such object or bucket: the
@@ -75,6 +76,8 @@ func ReadFleet(ctx context.Context, api ObjectGetter, s check.FleetSummary) (che
 		return check.Fleet{}, failure.New(failure.UnexpectedResponse, "read the fleet report %s: it is run %q's, not this run's (%q)", loc.URI(), f.RunID, s.RunID)
 	case len(f.Targets) != s.Targets:
 		return check.Fleet{}, failure.New(failure.UnexpectedResponse, "read the fleet report %s: it holds %d targets, the run's summary counts %d", loc.URI(), len(f.Targets), s.Targets)
+	case f.OK != s.OK:
+		return check.Fleet{}, failure.New(failure.UnexpectedResponse, "read the fleet report %s: it says ok %t, the run's summary %t", loc.URI(), f.OK, s.OK)
 	}
 	return f.Redacted(), nil
 }

@@ -79,6 +79,8 @@ func TestLoadFleet(t *testing.T) {
 		{name: "not a fleet", objects: map[string]string{fleetKey: `{"ok": true}`}, wantClass: failure.UnexpectedResponse, wantErr: []string{"no targets"}},
 		{name: "another run's", objects: map[string]string{fleetKey: strings.Replace(body, `"run_id":"start-1"`, `"run_id":"start-0"`, 1)},
 			wantClass: failure.UnexpectedResponse, wantErr: []string{`run "start-0"'s, not this run's ("start-1")`}},
+		{name: "another verdict", objects: map[string]string{fleetKey: strings.Replace(body, `"ok":false`, `"ok":true`, 1)},
+			wantClass: failure.UnexpectedResponse, wantErr: []string{"it says ok true, the run's summary false"}},
 		{name: "fewer targets", objects: map[string]string{fleetKey: `{"run_id": "start-1", "targets": []}`},
 			wantClass: failure.UnexpectedResponse, wantErr: []string{"holds 0 targets, the run's summary counts 2"}},
 	}
