@@ -31,8 +31,7 @@ const MaxFleetObjectBytes = 64 << 20
 
 // LoadFleet reads the full fleet report the run's Summary points to into
 // Fleet, checked against the summary (the same run, as many targets, the
-// same verdict) and
-// redacted. It returns a *failure.Error: permission (no s3:GetObject on
+// same verdict) and redacted. It returns a *failure.Error: permission (no s3:GetObject on
 // the object; S3 also answers AccessDenied for a missing object when the
 // caller may not s3:ListBucket), not-found (no such object or bucket: the
 // bucket's lifecycle may have expired it), unexpected-response (not that
