@@ -215,12 +215,23 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 		if err != nil {
 			return sfn.Input{}, &usageError{err.Error()}
 		}
+		notes := 0
 		for i, e := range file.Targets {
+			var note string
 			if e.Region != "" || e.Profile != "" {
-				fmt.Fprintf(a.stderr, "note: targets[%d] (%s): region and profile are sfprobe run's; the workflow calls %s with its own role, in the function ARN's region\n", i, e.Label(), e.Function)
+				note = fmt.Sprintf("note: targets[%d] (%s): region and profile are sfprobe run's; the workflow calls %s with its own role, in the function ARN's region", i, e.Label(), e.Function)
 			} else if !strings.HasPrefix(e.Function, "arn:") {
-				fmt.Fprintf(a.stderr, "note: targets[%d] (%s): %s is not an ARN: the workflow calls it in the state machine's region and account\n", i, e.Label(), e.Function)
+				note = fmt.Sprintf("note: targets[%d] (%s): %s is not an ARN: the workflow calls it in the state machine's region and account", i, e.Label(), e.Function)
 			}
+			if note == "" {
+				continue
+			}
+			if notes++; notes <= maxStartNotes {
+				fmt.Fprintln(a.stderr, note)
+			}
+		}
+		if notes > maxStartNotes {
+			fmt.Fprintf(a.stderr, "note: and %d more targets like these\n", notes-maxStartNotes)
 		}
 		return sfn.Input{Targets: file.CheckTargets()}, nil
 	}
@@ -275,6 +286,10 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 	}
 	return sfn.Input{Target: &t}, nil
 }
+
+// maxStartNotes bounds the notes start prints about a targets file's
+// entries (a fleet may have a thousand).
+const maxStartNotes = 10
 
 // startTimeout is start's default deadline: the workflow's own 280 s and
 // some.

@@ -167,3 +167,19 @@ func TestStartFleetInputErrorsBeforeAnyAWSCall(t *testing.T) {
 		})
 	}
 }
+
+func TestStartBoundsItsNotesOnAFleet(t *testing.T) {
+	noAWS(t)
+	var b strings.Builder
+	b.WriteString("targets:\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "  - {name: t%02d, function: sfInvokeAPI-%02d, phone: \"+441122334455\"}\n", i, i)
+	}
+	file := filepath.Join(t.TempDir(), "targets.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(b.String()), 0o600))
+
+	_, _, stderr := runApp(t, nil, "start", "--state-machine", "arn:aws:states:us-east-1:123456789012:stateMachine:sfprobe", "--targets", file, "--timeout", "2s")
+
+	assert.Equal(t, 10, strings.Count(stderr, "is not an ARN"), stderr)
+	assert.Contains(t, stderr, "note: and 2 more targets like these")
+}
