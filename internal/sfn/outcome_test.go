@@ -42,6 +42,7 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 		{name: "distributed fleet passed", status: "SUCCEEDED", output: summary(true), wantSummary: true, wantPassed: true},
 		{name: "distributed fleet failed", status: "FAILED", errName: "ChecksFailed", cause: summary(false), wantSummary: true},
 		{name: "distributed fleet failed, wrapped", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "summary": ` + summary(false) + `}`, wantSummary: true},
+		{name: "distributed fleet failed, as the fleet", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "fleet": ` + summary(false) + `}`, wantSummary: true},
 		{name: "summary without its location", status: "SUCCEEDED", output: `{"ok": true, "targets": 3, "report": {"bucket": "results"}}`},
 	}
 	for _, tt := range tests {

@@ -351,7 +351,7 @@ func (o *Outcome) redact() {
 // readReport reads the report or the fleet from a successful output or a
 // ChecksFailed cause: {"failed_checks", "report"} for one target,
 // {"failed_targets", "fleet"} for several, a check.FleetSummary (itself,
-// or under "summary") for a fleet that ran on the Distributed Map.
+// or under "summary" or "fleet") for a fleet that ran on the Distributed Map.
 func (o *Outcome) readReport(output string) {
 	var raw string
 	switch {
@@ -408,14 +408,20 @@ func (o *Outcome) readReport(output string) {
 }
 
 // fleetSummary reads a check.FleetSummary from raw, itself or under the key
-// "summary": an object whose targets is a count (a Fleet's is a list) and
+// "summary" (or "fleet", as a ChecksFailed cause holds a fleet): an object whose targets is a count (a Fleet's is a list) and
 // whose report names a bucket and a key. Anything else is nil.
 func fleetSummary(raw string) *check.FleetSummary {
 	var wrapped struct {
 		Summary json.RawMessage `json:"summary"`
+		Fleet   json.RawMessage `json:"fleet"`
 	}
-	if json.Unmarshal([]byte(raw), &wrapped) == nil && len(wrapped.Summary) > 0 {
-		raw = string(wrapped.Summary)
+	if json.Unmarshal([]byte(raw), &wrapped) == nil {
+		switch {
+		case len(wrapped.Summary) > 0:
+			raw = string(wrapped.Summary)
+		case len(wrapped.Fleet) > 0:
+			raw = string(wrapped.Fleet)
+		}
 	}
 	var probe struct {
 		Targets json.RawMessage `json:"targets"`
