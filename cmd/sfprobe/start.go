@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -198,7 +199,12 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	}
 	var fleets sfn.ObjectGetter
 	if !summaryOnly {
-		fleets = s3.NewFromConfig(cfg)
+		// The results bucket is the stack's, in the state machine's region.
+		fleets = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if a, err := arn.Parse(smARN); err == nil && a.Region != "" {
+				o.Region = a.Region
+			}
+		})
 	}
 	return finishStart(ctx, a, out, format, fleets)
 }
