@@ -211,3 +211,12 @@ func SessionName(runID string) string {
 	}
 	return name
 }
+
+// FromConfig is a cache that assumes roles with cfg's credentials (the
+// source: a Lambda's execution role, a CLI profile), STS called at each
+// target's regional endpoint (cfg's endpoint overrides apply).
+func FromConfig(cfg aws.Config, opts ...Option) *Cache {
+	return NewCache(func(region string) STS {
+		return sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = region })
+	}, opts...)
+}
