@@ -59,4 +59,3 @@ func main() {
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }
-

@@ -39,4 +39,3 @@ func main() {
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }
-
