@@ -142,12 +142,31 @@ func probe(ctx context.Context, deps targetDeps, t check.Target, names []string,
 	d, err := deps(ctx, runID)
 	if err != nil {
 		rep := check.Report{Target: t.Label(), RunID: runID, StartedAt: start.UTC(), Cleanup: check.Cleanup{Status: check.CleanupNotNeeded},
-			Checks: handler.RoleFailed(reported(names), err)}
+			Checks: roleFailed(reported(names), err)}
 		rep.DurationMS = time.Since(start).Milliseconds()
 		rep.Finish()
 		return rep
 	}
 	return check.NewRunner(d, slices.Concat(opts, []check.Option{check.WithRunID(runID)})...).Run(ctx, t, names)
+}
+
+// roleFailed are the results of names for a target whose role could not
+// be assumed, as the workflow reports them: each AWS check and the chain's
+// first step failed with the cause, the chain's later steps skipped after it.
+func roleFailed(names []string, err error) []check.Result {
+	out := handler.RoleFailed(names, err)
+	first := ""
+	for i, r := range out {
+		if !check.IsChain(r.Name) {
+			continue
+		}
+		if first == "" {
+			first = r.Name
+			continue
+		}
+		out[i] = check.SkippedResult(r.Name, fmt.Sprintf("skipped: %s failed (%s)", first, r.ErrorClass))
+	}
+	return out
 }
 
 // reported are the checks a run of names reports, in report order: those
