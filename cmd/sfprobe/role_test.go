@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
@@ -13,6 +14,9 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/report"
+	"github.com/sfprobe/sfprobe/internal/sandbox"
+	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 const partnerRole = "arn:aws:iam::210987654321:role/sfprobe-target"
@@ -103,4 +107,52 @@ func TestReported(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, reported(tt.give), "%v", tt.give)
 	}
+}
+
+// TestRunRolesAgainstSandbox: `sfprobe run` over a same-account target and
+// a target in the sandbox's second account reached through its role, then
+// the single-target form with a wrong --external-id.
+func TestRunRolesAgainstSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{Partner: true})
+	require.NoError(t, err)
+	sandboxtest.SetEnv(t, a)
+	t.Setenv(workflow.EnvSalesforceEndpoint, sb.SalesforceEndpoint())
+	home, partner := sb.Target, sb.Partner().Target
+	home.Name = "home"
+	b, err := json.Marshal(map[string]any{"targets": []check.Target{home, partner}})
+	require.NoError(t, err)
+	file := writeFile(t, "fleet.json", string(b))
+
+	code, stdout, stderr := runApp(t, nil, "run", "--targets", file, "--output", "json")
+	require.Equal(t, exitOK, code, "%s\n%s", stderr, stdout)
+	var got check.Fleet
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got), stdout)
+	require.Len(t, got.Targets, 2)
+	for _, r := range got.Targets {
+		assert.True(t, r.OK, "%s: %v", r.Target, r.FailedChecks())
+		assert.Equal(t, check.CleanupDeleted, r.Cleanup.Status)
+	}
+	assert.Equal(t, 5, sb.Partner().Function.Invocations(), "the partner's chain ran through its role")
+	assert.NotContains(t, stdout+stderr, sandbox.PartnerExternalID)
+
+	code, stdout, stderr = runApp(t, nil, "run", "--function", partner.Function, "--phone", partner.Phone, "--secret-arn", partner.SecretARN,
+		"--role-arn", partner.RoleARN, "--external-id", "wrong-id", "--output", "json")
+	require.Equal(t, exitFailed, code, stderr)
+	var rep check.Report
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
+	assert.Contains(t, rep.FailedChecks(), check.TargetConfig)
+	for _, r := range rep.Checks {
+		if r.Failed() {
+			assert.Equal(t, failure.Permission, r.ErrorClass, r.Name)
+			assert.Contains(t, r.Message, "may not assume "+partner.RoleARN)
+		}
+	}
+	assert.NotContains(t, stdout, "wrong-id")
+	assert.Equal(t, 5, sb.Partner().Function.Invocations(), "no call with a refused role")
 }
