@@ -19,6 +19,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/assume"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/redact"
+	"github.com/sfprobe/sfprobe/internal/runbook"
 )
 
 const (
@@ -249,4 +250,10 @@ func TestResolve_redacts(t *testing.T) {
 	_, err := c.Resolve(context.Background(), assume.Key{RoleARN: roleARN, RunID: "r", Region: "eu-west-2"})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), secret)
+}
+
+func TestAnchorHasARunbookSection(t *testing.T) {
+	got, ok := runbook.Section(strings.TrimPrefix(assume.Anchor, "docs/RUNBOOK.md#"))
+	require.True(t, ok, "docs/RUNBOOK.md lacks the section %s", assume.Anchor)
+	assert.Contains(t, got, "ExternalId")
 }
