@@ -3,6 +3,7 @@ package assume_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -256,4 +257,14 @@ func TestAnchorHasARunbookSection(t *testing.T) {
 	got, ok := runbook.Section(strings.TrimPrefix(assume.Anchor, "docs/RUNBOOK.md#"))
 	require.True(t, ok, "docs/RUNBOOK.md lacks the section %s", assume.Anchor)
 	assert.Contains(t, got, "ExternalId")
+}
+
+func TestExplain_messageIsCompact(t *testing.T) {
+	wrapped := fmt.Errorf("failed to refresh cached credentials, operation error STS: AssumeRole, https response error StatusCode: 403: %w",
+		&smithy.GenericAPIError{Code: "AccessDenied", Message: "User: " + caller + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN})
+	err := assume.Explain(context.Background(), wrapped, assume.Key{RoleARN: roleARN}, caller)
+	assert.Equal(t, "sfprobe's role "+caller+" may not assume "+roleARN+": its trust policy does not trust it, or the ExternalId does not match "+
+		"(AWS gives one error for both; the external id is not set): AccessDenied: User: "+caller+" is not authorized to perform: sts:AssumeRole on resource: "+roleARN, err.Error())
+	var apiErr smithy.APIError
+	assert.ErrorAs(t, err, &apiErr, "the SDK's error stays reachable")
 }

@@ -53,8 +53,27 @@ func Explain(ctx context.Context, err error, k Key, caller string) *failure.Erro
 			remedy = remedyTrust
 		}
 	}
-	return &failure.Error{Class: class, Msg: redact.Text(msg), Err: redact.Err(err), Remedy: remedy}
+	return &failure.Error{Class: class, Msg: redact.Text(msg), Err: redact.Err(stsError{err}), Remedy: remedy}
 }
+
+// stsError is an STS error told by its code and message alone, without
+// the SDK's layers ("failed to refresh cached credentials, operation
+// error STS: AssumeRole, https response error ..."); errors.As still
+// reaches every layer.
+type stsError struct{ err error }
+
+func (e stsError) Error() string {
+	var apiErr smithy.APIError
+	if errors.As(e.err, &apiErr) {
+		if m := apiErr.ErrorMessage(); m != "" {
+			return apiErr.ErrorCode() + ": " + m
+		}
+		return apiErr.ErrorCode()
+	}
+	return e.err.Error()
+}
+
+func (e stsError) Unwrap() error { return e.err }
 
 func externalIDState(id string) string {
 	if id == "" {
