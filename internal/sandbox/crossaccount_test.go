@@ -2,14 +2,18 @@ package sandbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
+	"github.com/sfprobe/sfprobe/internal/handler"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
@@ -111,5 +115,44 @@ func TestCrossAccount(t *testing.T) {
 			assert.Equal(t, check.CleanupNotNeeded, r.Cleanup.Status)
 			assert.Equal(t, before, p.Function.Invocations(), "no call of a target whose role was refused")
 		})
+	}
+}
+
+// TestCrossAccountUnderRIE: the built check-config binary (functions/
+// check-config's wiring: its STS client and role cache) probes the
+// partner's target through its role, and refuses a wrong ExternalId.
+func TestCrossAccountUnderRIE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	skipWithoutRIE(t)
+	t.Parallel()
+	a := sandboxtest.AWS(t)
+	bins := buildBootstraps(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{Binaries: bins, Partner: true})
+	requireRIE(t, err)
+	t.Cleanup(func() { _ = sb.Close() })
+	lc := lambda.NewFromConfig(sb.Config())
+	invoke := func(target check.Target) handler.CheckConfigOutput {
+		payload, err := json.Marshal(handler.CheckConfigInput{Checks: []string{check.TargetConfig, check.SecretAccess, check.KmsKey, check.ConnectAccess}, Target: target, RunID: "rie-run-0"})
+		require.NoError(t, err)
+		res, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(a.FunctionARN(sandbox.FunctionPrefix + "check-config")), Payload: payload})
+		require.NoError(t, err)
+		require.Nil(t, res.FunctionError, string(res.Payload))
+		var out handler.CheckConfigOutput
+		require.NoError(t, json.Unmarshal(res.Payload, &out))
+		require.Len(t, out.Results, 4, string(res.Payload))
+		return out
+	}
+	for _, r := range invoke(sb.Partner().Target).Results {
+		assert.Contains(t, []check.Status{check.Pass, check.Warn}, r.Status, "%s: %s", r.Name, r.Message)
+	}
+	wrong := sb.Partner().Target
+	wrong.ExternalID = "not-the-partners-id"
+	for _, r := range invoke(wrong).Results {
+		assert.Equal(t, failure.Permission, r.ErrorClass, r.Name)
+		assert.Contains(t, r.Message, "may not assume "+wrong.RoleARN, r.Name)
 	}
 }
