@@ -97,7 +97,7 @@ func runCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, &usageError{err.Error()}
 	}
-	deps, err := targetDepsFrom(cfg, f.target)
+	deps, err := targetDepsFrom(cfg, f.target, f.timeout)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -116,8 +116,9 @@ func fixedDeps(d check.Deps) targetDeps {
 
 // targetDepsFrom builds t's clients from cfg: cfg's own credentials, or,
 // when t names a role, that role's, assumed with cfg's (the source) by
-// STS in the target's region (its function ARN's, else cfg's).
-func targetDepsFrom(cfg aws.Config, t check.Target) (targetDeps, error) {
+// STS in the target's region (its function ARN's, else cfg's), within the
+// run's timeout.
+func targetDepsFrom(cfg aws.Config, t check.Target, timeout time.Duration) (targetDeps, error) {
 	d, err := depsFrom(cfg)
 	if err != nil || t.RoleARN == "" {
 		return fixedDeps(d), err
@@ -125,6 +126,8 @@ func targetDepsFrom(cfg aws.Config, t check.Target) (targetDeps, error) {
 	roles := assume.FromConfig(cfg)
 	region := cmp.Or(check.FunctionRegion(t.Function), cfg.Region)
 	return func(ctx context.Context, runID string) (check.Deps, error) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
 		creds, err := roles.Resolve(ctx, assume.Key{RoleARN: t.RoleARN, ExternalID: t.ExternalID, RunID: runID, Region: region})
 		if err != nil {
 			return check.Deps{}, err
@@ -227,7 +230,7 @@ func runTargetsFile(ctx context.Context, a *app, fs *flag.FlagSet, f targetFlags
 		if err != nil {
 			return exitUsage, usagef("--targets: targets[%d] (%s): %v", i, e.Label(), err)
 		}
-		if deps[i], err = targetDepsFrom(cfg, ts[i]); err != nil {
+		if deps[i], err = targetDepsFrom(cfg, ts[i], f.timeout); err != nil {
 			return exitUsage, err
 		}
 	}
