@@ -55,10 +55,9 @@ const (
 	// maxResultsRetentionDays bounds resultsRetentionDays (ten years).
 	maxResultsRetentionDays = 3650
 	// fleetResources are the CloudFormation resources the results bucket
-	// brings (the bucket, its policy, the auto-delete custom resource, its
-	// provider's function and role, the state machine's fleet policy):
+	// brings (the bucket, its policy, the state machine's fleet policy):
 	// they come out of the alarms' share of the 500.
-	fleetResources = 6
+	fleetResources = 3
 )
 
 // The Sids of the fleet's statements.
@@ -189,9 +188,12 @@ func NewFleet(scope constructs.Construct, id string, c Config) (*Fleet, error) {
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
-		// Deleted with the stack, as its log groups.
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		AutoDeleteObjects: jsii.Bool(true),
+		// Kept when the stack is deleted, and emptied by the expiry: a
+		// bucket that is not empty cannot be deleted with the stack, and
+		// emptying it at deletion would take CDK's auto-delete custom
+		// resource (a Node.js function whose role has an AWS managed
+		// policy, which no role of sfprobe's has).
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("ExpireResults"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(float64(c.ResultsRetentionDays))),
