@@ -172,7 +172,8 @@ type Fleet struct {
 	// Targets is the stack's targets as a JSON array of check.Target in
 	// the CDK assets bucket; nil for a stack of at most 50 targets.
 	Targets awss3assets.Asset
-	cfg     Config
+	// targetsPath is the file the targets object was made from.
+	targetsPath string
 }
 
 // NewFleet creates the results bucket (a STANDARD stack's) and, above 50
@@ -183,7 +184,7 @@ func NewFleet(scope constructs.Construct, id string, c Config) (*Fleet, error) {
 		return nil, nil
 	}
 	group := constructs.NewConstruct(scope, jsii.String(id))
-	f := &Fleet{Group: group, cfg: c}
+	f := &Fleet{Group: group}
 	f.Bucket = awss3.NewBucket(group, jsii.String("Results"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -205,6 +206,7 @@ func NewFleet(scope constructs.Construct, id string, c Config) (*Fleet, error) {
 		if err != nil {
 			return nil, err
 		}
+		f.targetsPath = path
 		f.Targets = awss3assets.NewAsset(group, jsii.String("Targets"), &awss3assets.AssetProps{Path: jsii.String(path)})
 	}
 	return f, nil
