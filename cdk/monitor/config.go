@@ -76,7 +76,9 @@ type Config struct {
 	// policy must let cloudwatch.amazonaws.com kms:Decrypt and
 	// kms:GenerateDataKey*.
 	TopicKmsKeyArn string `json:"topicKmsKeyArn"`
-	// WorkflowType is EXPRESS (default, cheap) or STANDARD (90-day history).
+	// WorkflowType is EXPRESS (default, cheap) or STANDARD (90-day
+	// history); above 50 targets STANDARD is the default and EXPRESS an
+	// error (a Distributed Map needs a STANDARD parent).
 	WorkflowType string `json:"workflowType"`
 	// WorkflowLogLevel is the state machine's logging level: ALL, ERROR
 	// (default: a healthy run writes nothing), FATAL or OFF. Execution data

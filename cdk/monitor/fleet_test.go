@@ -448,4 +448,3 @@ func TestBigFleetScheduleJitter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, c.jitter(5*time.Minute), "RunFailure 1/1 would fire on a period the window left empty")
 }
-

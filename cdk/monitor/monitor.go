@@ -39,7 +39,9 @@ type MonitorProps struct {
 	// taken as given (Dashboard false: no dashboard). Config.StackName
 	// names the monitor's resources (alarm, dashboard, log group and
 	// parameter names); empty: "<stack name>-<id>", so that two monitors
-	// in one stack do not clash.
+	// in one stack do not clash. Config.WorkflowType left empty is
+	// STANDARD above 50 targets, EXPRESS otherwise (DefaultConfig's
+	// EXPRESS is taken as given, and refused above 50 targets).
 	Config Config
 	// Topic is an existing topic for the paging alarm (your on-call's);
 	// nil: the monitor creates one with its own key, or
