@@ -65,7 +65,6 @@ const (
 	SidStartChildExecutions  = "StartDistributedMapChildren"
 	SidManageChildExecutions = "DescribeAndStopDistributedMapChildren"
 	SidReadTargetsObject     = "ReadFleetTargets"
-	SidWriteRunTargets       = "WriteRunTargets"
 	SidWriteMapResults       = "WriteDistributedMapResults"
 	SidReadWriteRunReports   = "ReadWriteRunReports"
 	SidListRunReports        = "ListRunReports"
@@ -252,21 +251,11 @@ func fleetSubstitutions(f *Fleet) map[string]Substitution {
 	return out
 }
 
-// targetsObjects are the objects a run's targets may be read from: the
-// stack's targets object and runs/*/targets.json in the results bucket.
-func (f *Fleet) targetsObjects() []*string {
-	out := []*string{f.Bucket.ArnForObjects(jsii.String(inlineTargetsKeys))}
-	if f.Targets != nil {
-		out = append(out, f.Targets.Bucket().ArnForObjects(f.Targets.S3ObjectKey()))
-	}
-	return out
-}
-
-// publishStatements are publish-metrics' grants on the results bucket: in
-// a child it writes the target's report (runs/<exec>/reports/<i>.json),
-// the fleet summary lists and reads them, reads the run's targets (the
-// labels of targets without a report) and writes runs/<exec>/fleet.json.
-// Nothing outside runs/.
+// publishStatements are publish-metrics' grants on the results bucket:
+// Stage reads the stack's targets object and writes the run's targets to
+// runs/<exec>/targets.json, a child writes its target's report
+// (runs/<exec>/reports/<i>.json), the fleet summary reads them and writes
+// runs/<exec>/fleet.json. It writes nothing outside runs/.
 func (f *Fleet) publishStatements() []awsiam.PolicyStatement {
 	if f == nil {
 		return nil
@@ -277,11 +266,14 @@ func (f *Fleet) publishStatements() []awsiam.PolicyStatement {
 			Actions:   jsii.Strings("s3:GetObject", "s3:PutObject"),
 			Resources: jsii.Strings(*f.Bucket.ArnForObjects(jsii.String(resultsRunsPrefix + "*"))),
 		}),
+		// Without s3:ListBucket, S3 answers a GetObject of a missing key
+		// with 403 instead of 404, and the summary could not tell a child
+		// that wrote no report (unassessed) from a denied read. Not
+		// narrowed by s3:prefix: that request carries no prefix.
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String(SidListRunReports),
-			Actions:    jsii.Strings("s3:ListBucket"),
-			Resources:  jsii.Strings(*f.Bucket.BucketArn()),
-			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": resultsRunsPrefix + "*"}},
+			Sid:       jsii.String(SidListRunReports),
+			Actions:   jsii.Strings("s3:ListBucket"),
+			Resources: jsii.Strings(*f.Bucket.BucketArn()),
 		}),
 	}
 	if f.Targets != nil {
@@ -297,9 +289,9 @@ func (f *Fleet) publishStatements() []awsiam.PolicyStatement {
 // grantStateMachine gives the state machine's role what the Distributed
 // Map needs (AWS's "IAM policies for using Distributed Map states"):
 // starting its own children, describing and stopping them, reading the
-// run's targets (the ItemReader), writing inline targets to
-// runs/<exec>/targets.json and the ResultWriter's files under
-// map-results/. The statements are a policy of their own, not the role's
+// run's staged targets (the ItemReader: runs/<exec>/targets.json) and
+// writing the ResultWriter's files under map-results/. Staging the run's targets there is publish-metrics' (Stage).
+// The statements are a policy of their own, not the role's
 // default policy: they name the state machine, which depends on that one.
 func (f *Fleet) grantStateMachine(sm awsstepfunctions.StateMachine) awsiam.Policy {
 	if f == nil {
@@ -323,14 +315,11 @@ func (f *Fleet) grantStateMachine(sm awsstepfunctions.StateMachine) awsiam.Polic
 			Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
 			Resources: &[]*string{executions},
 		}),
+		// The ItemReader reads the run's staged targets, which
+		// publish-metrics (Stage) wrote to runs/<exec>/targets.json.
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String(SidReadTargetsObject),
 			Actions:   jsii.Strings("s3:GetObject"),
-			Resources: ptr(f.targetsObjects()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String(SidWriteRunTargets),
-			Actions:   jsii.Strings("s3:PutObject"),
 			Resources: jsii.Strings(*f.Bucket.ArnForObjects(jsii.String(inlineTargetsKeys))),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
