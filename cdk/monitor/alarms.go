@@ -27,6 +27,22 @@ const MaintenanceWindowMetric = "MaintenanceWindow"
 // minimum, or 1 in a period where a paused run published Paused.
 const RunHealthExpression = "MAX([FILL(success, 0), FILL(paused, 0)])"
 
+// alarmSpec is one alarm as NewAlarms makes it.
+type alarmSpec struct {
+	kind alarmname.Kind
+	// label is the target of a per-target alarm: it names the alarm
+	// (with a targets file) and its description; empty for the
+	// stack's own alarms (and the fleet alarms).
+	label     string
+	cid       string // construct id suffix, for kinds with one alarm per function or check
+	detail    string // name and description suffix: the function or check
+	metric    awscloudwatch.IMetric
+	op        awscloudwatch.ComparisonOperator
+	threshold float64
+	m, n      int
+	missing   awscloudwatch.TreatMissingData
+}
+
 // AlarmsProps configures NewAlarms.
 type AlarmsProps struct {
 	Config    Config
@@ -94,21 +110,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 		})
 	}
 	out := &Alarms{Group: group, ByKind: map[alarmname.Kind][]awscloudwatch.Alarm{}}
-	type spec struct {
-		kind alarmname.Kind
-		// label is the target of a per-target alarm: it names the alarm
-		// (with a targets file) and its description; empty for the
-		// stack's own alarms.
-		label     string
-		cid       string // construct id suffix, for kinds with one alarm per function or check
-		detail    string // name and description suffix: the function or check
-		metric    awscloudwatch.IMetric
-		op        awscloudwatch.ComparisonOperator
-		threshold float64
-		m, n      int
-		missing   awscloudwatch.TreatMissingData
-	}
-	add := func(s spec) {
+	add := func(s alarmSpec) {
 		info, _ := alarmname.Lookup(s.kind)
 		if info.OptIn != "" && !optIn[info.OptIn] {
 			return
@@ -155,7 +157,12 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	sum := jsii.String("Sum")
 	sm := props.Workflow.StateMachine
 
-	for _, label := range c.labels() {
+	labels := c.labels()
+	if c.fleetAlarms() {
+		labels = nil
+		addFleetAlarms(c, props.Checks, period, add)
+	}
+	for _, label := range labels {
 		target := map[string]*string{metricname.DimTarget: jsii.String(label)}
 		// A paused run publishes Paused instead of RunSuccess: it counts as
 		// healthy. A period with neither, while the other has data, counts
@@ -169,30 +176,30 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 			Label:  jsii.String("run health (1 ok or paused, 0 failed)"),
 			Period: period,
 		})
-		add(spec{kind: alarmname.RunFailure, label: label, metric: health, op: lt, threshold: 1, m: m, n: n, missing: runMissing})
-		add(spec{kind: alarmname.RunLatency, label: label, metric: metric(metricname.RunDuration, "Maximum", target, period),
+		add(alarmSpec{kind: alarmname.RunFailure, label: label, metric: health, op: lt, threshold: 1, m: m, n: n, missing: runMissing})
+		add(alarmSpec{kind: alarmname.RunLatency, label: label, metric: metric(metricname.RunDuration, "Maximum", target, period),
 			op: gt, threshold: float64(c.RunLatencyMs), m: m, n: n, missing: notBreaching})
-		add(spec{kind: alarmname.CleanupFailure, label: label, metric: metric(metricname.CleanupFailure, "Sum", target, period),
+		add(alarmSpec{kind: alarmname.CleanupFailure, label: label, metric: metric(metricname.CleanupFailure, "Sum", target, period),
 			op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 		// Published by the AWS-side runs (configSchedule): an hour holds at
 		// least one; none (no login read it) is not a breach.
-		add(spec{kind: alarmname.SalesforceApiRemaining, label: label, metric: metric(metricname.SalesforceApiRemaining, "Minimum", target, awscdk.Duration_Hours(jsii.Number(1))),
+		add(alarmSpec{kind: alarmname.SalesforceApiRemaining, label: label, metric: metric(metricname.SalesforceApiRemaining, "Minimum", target, awscdk.Duration_Hours(jsii.Number(1))),
 			op: lt, threshold: float64(c.ApiRemainingAlarmPercent), m: 1, n: 1, missing: notBreaching})
 		for _, ch := range props.Checks {
 			dims := map[string]*string{metricname.DimTarget: jsii.String(label), metricname.DimCheck: jsii.String(ch)}
-			add(spec{kind: alarmname.CheckFailure, label: label, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),
+			add(alarmSpec{kind: alarmname.CheckFailure, label: label, cid: ch, detail: ch, metric: metric(metricname.CheckFailure, "Sum", dims, period),
 				op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 		}
 	}
-	add(spec{kind: alarmname.ExecutionsFailed, metric: sm.MetricFailed(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
+	add(alarmSpec{kind: alarmname.ExecutionsFailed, metric: sm.MetricFailed(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 		op: gte, threshold: 1, m: m, n: n, missing: notBreaching})
-	add(spec{kind: alarmname.ExecutionsTimedOut, metric: sm.MetricTimedOut(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
+	add(alarmSpec{kind: alarmname.ExecutionsTimedOut, metric: sm.MetricTimedOut(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 		op: gte, threshold: 1, m: m, n: n, missing: notBreaching})
-	add(spec{kind: alarmname.ExecutionThrottled, metric: sm.MetricThrottled(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
+	add(alarmSpec{kind: alarmname.ExecutionThrottled, metric: sm.MetricThrottled(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 		op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 	for _, wf := range workflow.Functions {
 		fn := props.Functions.ByName[wf.Name]
-		add(spec{kind: alarmname.FunctionErrors, cid: pascal(wf.Name), detail: wf.Name,
+		add(alarmSpec{kind: alarmname.FunctionErrors, cid: pascal(wf.Name), detail: wf.Name,
 			metric: fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: sum, Period: period}),
 			op:     gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 	}
@@ -200,7 +207,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 	// it changes the target; with a targets file, Target=<stack>, one window
 	// for every target): the paging alarm's actions are suppressed.
 	maintenance := map[string]*string{metricname.DimTarget: jsii.String(c.maintenanceTarget())}
-	add(spec{kind: alarmname.MaintenanceWindow, metric: metric(MaintenanceWindowMetric, "Maximum", maintenance, awscdk.Duration_Minutes(jsii.Number(1))),
+	add(alarmSpec{kind: alarmname.MaintenanceWindow, metric: metric(MaintenanceWindowMetric, "Maximum", maintenance, awscdk.Duration_Minutes(jsii.Number(1))),
 		op: gte, threshold: 1, m: 1, n: 1, missing: notBreaching})
 
 	var rules []awscloudwatch.IAlarmRule

@@ -76,7 +76,9 @@ type Config struct {
 	// policy must let cloudwatch.amazonaws.com kms:Decrypt and
 	// kms:GenerateDataKey*.
 	TopicKmsKeyArn string `json:"topicKmsKeyArn"`
-	// WorkflowType is EXPRESS (default, cheap) or STANDARD (90-day history).
+	// WorkflowType is EXPRESS (default, cheap) or STANDARD (90-day
+	// history); above 50 targets STANDARD is the default and EXPRESS an
+	// error (a Distributed Map needs a STANDARD parent).
 	WorkflowType string `json:"workflowType"`
 	// WorkflowLogLevel is the state machine's logging level: ALL, ERROR
 	// (default: a healthy run writes nothing), FATAL or OFF. Execution data
@@ -132,6 +134,16 @@ type Config struct {
 	// route to Salesforce (a NAT gateway or a proxy) and to the AWS APIs.
 	VpcSubnetIds        string `json:"vpcSubnetIds"`
 	VpcSecurityGroupIds string `json:"vpcSecurityGroupIds"`
+	// ResultsRetentionDays is how long the results bucket (a STANDARD
+	// stack's: the runs' reports, fleet reports and the Distributed Map's
+	// result files) keeps an object, 1 to 3650 days (default 30).
+	ResultsRetentionDays int `json:"resultsRetentionDays"`
+	// AlarmScope is how a stack of more than 50 targets alarms: auto
+	// (default: an alarm per target while they fit the stack, fleet alarms
+	// above), target (an alarm per target, or an error) or fleet (one
+	// RunFailure for the whole fleet on FleetRunSuccess, and Metrics
+	// Insights alarms over every target for the others).
+	AlarmScope string `json:"alarmScope"`
 
 	// Targets are targetsFile's entries, as ConfigFrom read them; not a
 	// configuration key.
@@ -160,6 +172,10 @@ const (
 	DefaultApiRemainingAlarmPercent = 20
 	MetricsEMF                      = workflow.MetricsEMF
 	MetricsAPI                      = workflow.MetricsAPI
+	DefaultResultsRetentionDays     = 30
+	AlarmScopeAuto                  = "auto"
+	AlarmScopeTarget                = "target"
+	AlarmScopeFleet                 = "fleet"
 	// offAlarmPeriodMinutes is the alarm period without a schedule.
 	offAlarmPeriodMinutes = 5
 	// maxRunMs is the workflow's TimeoutSeconds (280 s).
@@ -185,6 +201,8 @@ func DefaultConfig() Config {
 		ConnectMaxFlows:  check.DefaultMaxFlows,
 
 		ApiRemainingAlarmPercent: DefaultApiRemainingAlarmPercent,
+		ResultsRetentionDays:     DefaultResultsRetentionDays,
+		AlarmScope:               AlarmScopeAuto,
 	}
 }
 
@@ -252,6 +270,7 @@ func ConfigFrom(ctx map[string]any, readFile func(string) ([]byte, error)) (Conf
 		}
 		c.Targets = entries
 	}
+	c.fleetDefaults(given["workflowType"])
 	return c, c.validate(given)
 }
 
@@ -484,6 +503,7 @@ func (c Config) validate(given map[string]bool) error {
 	if c.AssetRoot == "" {
 		bad("assetRoot", "required: the folder holding <function>/bootstrap (make build writes dist)")
 	}
+	add(c.validateFleet())
 	return errors.Join(errs...)
 }
 

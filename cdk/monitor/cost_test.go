@@ -247,3 +247,79 @@ func TestTracingOptIn(t *testing.T) {
 		require.Equal(t, want, xray, variant)
 	}
 }
+
+// The Distributed Map's prices and assumptions (docs/DEPLOY.md, "Fleets
+// of more than 50 targets"): a STANDARD parent per run, an EXPRESS child
+// per target and run, every target's report in S3.
+const (
+	perTransition        = 0.025 / 1e3 // a STANDARD state transition
+	perS3Put             = 0.005 / 1e3 // PUT, COPY, POST, LIST
+	perS3Get             = 0.0004 / 1e3
+	perS3GBMonth         = 0.023
+	perInsightsMetric    = 0.10 // a Metrics Insights alarm, per metric it analyses
+	parentTransitions    = fleetParentTransitions
+	reportBytes          = 5000.0 // a target's full report in S3
+	fleetReportPerTarget = 500.0  // its share of fleet.json
+	// summarizeSeconds is the fleet summary's duration: a base and a few
+	// milliseconds per report it reads (bounded concurrency).
+	summarizeBase, summarizePerTarget = 0.2, 0.003
+	// Per run: the ItemReader's GET, the ResultWriter's manifest and
+	// result files (~3 PUT), fleet.json's PUT.
+	fleetRunGets, fleetRunPuts = 1, 4
+)
+
+// fleetMonthly is a Distributed Map stack's month of n targets at a chain
+// cadence of every minutes (AWS-side runs every 15), with the stack's own
+// topic key: the part per target and the part per stack.
+func fleetMonthly(n, every int) monthly {
+	r := perRun()
+	chain := float64(minutesPerMonth / every)
+	runs := chain + awsRunsPerMonth
+	child := func(seconds float64) float64 { return perExpressRequest + seconds*0.0625*perExpressGBs }
+	retainedRuns := runs * float64(DefaultResultsRetentionDays) / 30
+	perTarget := standingMetricsPerTarget*perStandingMetric + perInsightsMetric + // SalesforceApiRemaining's query analyses each target's series
+		chain*(r.chainTarget+child(chainSeconds)) + awsRunsPerMonth*(r.awsTarget+child(awsSeconds)) +
+		runs*(perS3Put+perS3Get) + // its report, written and read once
+		retainedRuns*(reportBytes+fleetReportPerTarget)/1e9*perS3GBMonth
+	summarize := func() float64 {
+		return perLambdaRequest + (summarizeBase+summarizePerTarget*float64(n))*0.125*perArmGBs + float64((n+999)/1000)*perS3Put
+	}
+	shared := 2*perAlarmMetric + perAlarmMetric + perComposite + perKey + // RunFailure (FleetRunSuccess, Paused), MaintenanceWindow, Paging, the key
+		perStandingMetric + // FleetRunSuccess
+		runs*(float64(parentTransitions)*perTransition+perSchedulerStart+summarize()+fleetRunGets*perS3Get+fleetRunPuts*perS3Put)
+	return monthly{perTarget: perTarget, shared: shared}
+}
+
+// TestFleetCostSection pins the Distributed Map's cost table of
+// docs/DEPLOY.md to fleetMonthly.
+func TestFleetCostSection(t *testing.T) {
+	pair := func(a, b float64) string { return usd(a) + " / " + usd(b) }
+	row := func(n int) string {
+		at := func(every int) (float64, float64) {
+			m := fleetMonthly(n, every)
+			return m.each(n), m.each(n) - perKey/float64(n)
+		}
+		a5, b5 := at(5)
+		a1, b1 := at(1)
+		return fmt.Sprintf("| **%s targets**, per target, own key / shared key | %s | %s |", thousands(n), pair(a5, b5), pair(a1, b1))
+	}
+	total := func(n int) string {
+		return fmt.Sprintf("| %s targets, the whole stack (own key) | %s | %s |", thousands(n),
+			usd(fleetMonthly(n, 5).each(n)*float64(n)), usd(fleetMonthly(n, 1).each(n)*float64(n)))
+	}
+	rows := []string{row(100), row(1000), total(100), total(1000)}
+	doc, err := os.ReadFile("../../docs/DEPLOY.md")
+	require.NoError(t, err)
+	for _, r := range rows {
+		assert.True(t, strings.Contains(string(doc), r), "docs/DEPLOY.md lacks the row (or its numbers changed):\n%s", r)
+	}
+	// The fleet stack's alarms are the 4 of TestBigFleetOfManyAlarms whatever its size.
+	assert.Equal(t, 4, len(fleetSynth(t, workflow.MaxFleetTargets).resources("AWS::CloudWatch::Alarm")))
+}
+
+func thousands(n int) string {
+	if n >= 1000 {
+		return fmt.Sprintf("%d,%03d", n/1000, n%1000)
+	}
+	return fmt.Sprint(n)
+}

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -12,7 +13,34 @@ import (
 	"github.com/sfprobe/sfprobe/internal/alarmname"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
+
+// insightsLines is how many series a Metrics Insights graph shows (the
+// worst first; a query returns at most 500).
+const insightsLines = 100
+
+// insightsStat maps a statistic to Metrics Insights' functions (AVG,
+// COUNT, MAX, MIN, SUM; no percentiles) and the order that puts the worst
+// series first: the lowest for Minimum, the highest otherwise.
+func insightsStat(statistic string) (fn, order string) {
+	switch statistic {
+	case "Minimum":
+		return "MIN", "ASC"
+	case "Maximum":
+		return "MAX", "DESC"
+	case "Sum":
+		return "SUM", "DESC"
+	}
+	return "AVG", "DESC" // p50 and the like
+}
+
+// insightsGroupQuery is one line per series of metric with exactly the
+// dimensions dims (and the where clause), the insightsLines worst ones.
+func insightsGroupQuery(c Config, metric, statistic string, dims []string, where string) string {
+	fn, order := insightsStat(statistic)
+	return insightsQuery(c, fn, metric, dims, where) + fmt.Sprintf(" GROUP BY %s ORDER BY %s() %s LIMIT %d", strings.Join(dims, ", "), fn, order, insightsLines)
+}
 
 // DashboardProps configures NewDashboard.
 type DashboardProps struct {
@@ -47,8 +75,20 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	target := func(label string) map[string]*string {
 		return map[string]*string{metricname.DimTarget: jsii.String(label)}
 	}
+	// Above 50 targets a line per target and check would pass a graph's
+	// 500 metrics: the graphs are Metrics Insights queries instead, the
+	// worst insightsLines targets first.
+	insightsView := len(labels) > workflow.InlineMaxTargets
+	insights := func(query string) []awscloudwatch.IMetric {
+		return []awscloudwatch.IMetric{awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(query), Period: period, Label: jsii.String(""),
+		})}
+	}
 	// perTarget is one line per target (labelled lbl alone for one target).
 	perTarget := func(name, statistic, lbl string) []awscloudwatch.IMetric {
+		if insightsView {
+			return insights(insightsGroupQuery(c, name, statistic, []string{metricname.DimTarget}, ""))
+		}
 		out := []awscloudwatch.IMetric{}
 		for _, l := range labels {
 			line := lbl
@@ -63,6 +103,9 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 		return out
 	}
 	perCheck := func(name, statistic string) *[]awscloudwatch.IMetric {
+		if insightsView {
+			return ptr(insights(insightsGroupQuery(c, name, statistic, []string{metricname.DimTarget, metricname.DimCheck}, "")))
+		}
 		out := []awscloudwatch.IMetric{}
 		for _, l := range labels {
 			for _, ch := range props.Checks {
@@ -79,6 +122,10 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	}
 	// loginFailures is CheckFailure of SalesforceLogin, one line per target.
 	loginFailures := func() []awscloudwatch.IMetric {
+		if insightsView {
+			return insights(insightsGroupQuery(c, metricname.CheckFailure, "Sum", []string{metricname.DimTarget, metricname.DimCheck},
+				fmt.Sprintf("%s = '%s'", metricname.DimCheck, check.SalesforceLogin)))
+		}
 		out := []awscloudwatch.IMetric{}
 		for _, l := range labels {
 			out = append(out, metric(metricname.CheckFailure, "Sum", l, map[string]*string{
@@ -155,6 +202,12 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	success := "Run success (1 ok, 0 failed)"
 	if several {
 		success = "Run success per target (1 ok, 0 failed)"
+	}
+	if insightsView {
+		success = fmt.Sprintf("Run success, the %d lowest targets (1 ok, 0 failed)", insightsLines)
+		d.AddWidgets(graph("Fleet run success (1 every target ok, 0 one failed or unassessed)", []awscloudwatch.IMetric{
+			metric(FleetRunSuccessMetric, "Minimum", FleetRunSuccessMetric+" min", target(c.maintenanceTarget())),
+		}))
 	}
 	d.AddWidgets(
 		graph(success, perTarget(metricname.RunSuccess, "Minimum", "RunSuccess min")),

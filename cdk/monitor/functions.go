@@ -100,6 +100,9 @@ func NewFunctions(scope constructs.Construct, id string, props *FunctionsProps) 
 			workflow.EnvMetricsTransport: jsii.String(c.MetricsTransport),
 		},
 	}
+	if c.distributed() {
+		env[FnPublishMetrics][EnvFleetTarget] = jsii.String(c.maintenanceTarget())
+	}
 
 	group := constructs.NewConstruct(scope, jsii.String(id))
 	out := &Functions{

@@ -39,7 +39,9 @@ type MonitorProps struct {
 	// taken as given (Dashboard false: no dashboard). Config.StackName
 	// names the monitor's resources (alarm, dashboard, log group and
 	// parameter names); empty: "<stack name>-<id>", so that two monitors
-	// in one stack do not clash.
+	// in one stack do not clash. Config.WorkflowType left empty is
+	// STANDARD above 50 targets, EXPRESS otherwise (DefaultConfig's
+	// EXPRESS is taken as given, and refused above 50 targets).
 	Config Config
 	// Topic is an existing topic for the paging alarm (your on-call's);
 	// nil: the monitor creates one with its own key, or
@@ -72,6 +74,9 @@ type Monitor struct {
 	// DeployGate runs the workflow after each deploy; nil unless
 	// Config.DeployGate.
 	DeployGate *DeployGate
+	// Fleet is the results bucket and, above 50 targets, the targets
+	// object; nil for an EXPRESS stack.
+	Fleet *Fleet
 
 	// StateMachine is the workflow's state machine (Workflow.StateMachine).
 	StateMachine awsstepfunctions.StateMachine
@@ -84,6 +89,8 @@ type Monitor struct {
 	Roles map[string]awsiam.Role
 
 	cfg Config
+	// fleetPolicy is the state machine's Distributed Map grants.
+	fleetPolicy awsiam.Policy
 }
 
 // config is the validated configuration the monitor was made from.
@@ -98,7 +105,18 @@ const (
 	OutputDeadLetterQueue   = "ScheduleDeadLetterQueueUrl"
 	OutputPagingAlarmName   = "PagingAlarmName"
 	OutputMaintenanceMetric = "MaintenanceWindowMetric"
+	// OutputResultsBucket names the results bucket (STANDARD stacks only).
+	OutputResultsBucket = "ResultsBucketName"
 )
+
+// gateAfter is what the deploy gate runs after: everything a run uses.
+func (m *Monitor) gateAfter() []constructs.Construct {
+	after := []constructs.Construct{m.Functions.Group, m.Workflow.Group, m.PauseParameter, m.Alarms.Group}
+	if m.Fleet != nil {
+		after = append(after, m.Fleet.Group)
+	}
+	return after
+}
 
 // NewMonitor validates props, then creates the monitor in scope (a stack,
 // or a construct in one): the four functions, the state machine, the
@@ -139,6 +157,14 @@ func newMonitor(scope constructs.Construct, id string, c Config, props *MonitorP
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	m := &Monitor{Construct: node, cfg: c}
 
+	if m.Fleet, err = NewFleet(node, "Fleet", c); err != nil {
+		return nil, err
+	}
+	if st := m.Fleet.publishStatements(); len(st) > 0 {
+		p := policies[FnPublishMetrics]
+		p.Inline = append(p.Inline, st...)
+		policies[FnPublishMetrics] = p
+	}
 	if m.Functions, err = NewFunctions(node, "Functions", &FunctionsProps{Config: c, Policies: policies}); err != nil {
 		return nil, err
 	}
@@ -158,9 +184,13 @@ func newMonitor(scope constructs.Construct, id string, c Config, props *MonitorP
 			})},
 		},
 	}
+	for k, v := range fleetSubstitutions(m.Fleet) {
+		extra[k] = v
+	}
 	if m.Workflow, err = NewWorkflow(node, "Workflow", &WorkflowProps{Config: c, Functions: m.Functions, Extra: extra}); err != nil {
 		return nil, err
 	}
+	m.fleetPolicy = m.Fleet.grantStateMachine(m.Workflow.StateMachine)
 	m.Schedule = NewSchedule(node, "Schedule", c, m.Workflow.StateMachine)
 	m.Notifications = NewNotifications(node, "Notifications", c, props.Topic)
 	m.Alarms = NewAlarms(node, "Alarms", &AlarmsProps{
@@ -174,7 +204,7 @@ func newMonitor(scope constructs.Construct, id string, c Config, props *MonitorP
 	if c.DeployGate {
 		m.DeployGate = NewDeployGate(node, "DeployGate", &DeployGateProps{
 			Config: c, StateMachine: m.Workflow.StateMachine, Salt: props.DeploySalt,
-			After: []constructs.Construct{m.Functions.Group, m.Workflow.Group, m.PauseParameter, m.Alarms.Group},
+			After: m.gateAfter(),
 		})
 	}
 	m.StateMachine = m.Workflow.StateMachine
@@ -188,6 +218,7 @@ func newMonitor(scope constructs.Construct, id string, c Config, props *MonitorP
 		m.Roles[FnDeployGate] = m.DeployGate.Role
 	}
 	addNagSuppressions(m)
+	addFleetNagSuppressions(m)
 
 	output := func(id string, value *string, desc string) {
 		awscdk.NewCfnOutput(node, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
@@ -201,6 +232,9 @@ func newMonitor(scope constructs.Construct, id string, c Config, props *MonitorP
 	output(OutputPauseParameter, jsii.String(pauseName), "the pause switch: sfprobe pause --parameter <name>")
 	output(OutputMaintenanceMetric, jsii.String(c.MetricNamespace+" "+MaintenanceWindowMetric+" Target="+c.maintenanceTarget()),
 		"put 1 each minute during a change of the target to suppress paging")
+	if m.Fleet != nil {
+		output(OutputResultsBucket, m.Fleet.Bucket.BucketName(), "the results bucket: runs/<execution name>/fleet.json is a fleet run's full report (sfprobe start reads it)")
+	}
 	if m.Schedule != nil {
 		output(OutputDeadLetterQueue, m.Schedule.DeadLetterQueue.QueueUrl(), "starts the schedule could not deliver")
 	}
@@ -212,6 +246,7 @@ func newMonitor(scope constructs.Construct, id string, c Config, props *MonitorP
 // are given, and validates the result; each error names its prop.
 func propsConfig(scope constructs.Construct, id string, c Config) (Config, error) {
 	named := c.StackName != ""
+	typeGiven := c.WorkflowType != ""
 	def := DefaultConfig()
 	cv, dv := reflect.ValueOf(&c).Elem(), reflect.ValueOf(def)
 	for i := 0; i < cv.NumField(); i++ {
@@ -231,6 +266,7 @@ func propsConfig(scope constructs.Construct, id string, c Config) (Config, error
 		}
 		c.Targets = entries
 	}
+	c.fleetDefaults(typeGiven)
 	return c, propErrors(c.Validate())
 }
 

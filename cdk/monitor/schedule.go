@@ -62,11 +62,15 @@ func NewSchedule(scope constructs.Construct, id string, c Config, sm awsstepfunc
 			RetryAttempts:   jsii.Number(ScheduleRetryAttempts),
 			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(maxAge.Seconds())),
 		})
-		return awsscheduler.NewSchedule(group, jsii.String(cid), &awsscheduler.ScheduleProps{
+		props := &awsscheduler.ScheduleProps{
 			Description: jsii.String("sfprobe " + c.StackName + ": " + what + " of " + c.summary()),
 			Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(expr), nil),
 			Target:      target,
-		})
+		}
+		if w := c.jitter(maxAge); w > 0 {
+			props.TimeWindow = awsscheduler.TimeWindow_Flexible(awscdk.Duration_Minutes(jsii.Number(w.Minutes())))
+		}
+		return awsscheduler.NewSchedule(group, jsii.String(cid), props)
 	}
 	out := &Schedule{DeadLetterQueue: dlq}
 	if !c.splitSchedules() {
@@ -92,4 +96,18 @@ func (c Config) scheduleSummary() string {
 	default:
 		return "schedule `" + c.Schedule + "`"
 	}
+}
+
+// jitter is a fleet stack's flexible time window for a schedule of cadence
+// every: a fifth of it, in whole minutes (none below 5 minutes). Fleet
+// stacks of one account or org then start at spread times instead of all
+// on the minute. A run then comes 0.8 to 1.2 cadences after the one
+// before, so an alarm period may see none, but never two periods in a row:
+// RunFailure's M/N with M >= 2 (default 2/3) does not fire on it; with
+// M = 1 it would, so that stack gets no window.
+func (c Config) jitter(every time.Duration) time.Duration {
+	if m, _ := c.runFailureMOfN(); !c.distributed() || m < 2 {
+		return 0
+	}
+	return (every / 5).Truncate(time.Minute)
 }

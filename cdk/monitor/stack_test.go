@@ -23,7 +23,6 @@ import (
 	"github.com/sfprobe/sfprobe/internal/alarmname"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
-	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -136,11 +135,11 @@ targets:
 	"fleet50.json": fleet50(),
 }
 
-// fleet50 is a targets file of targets.MaxTargets targets with ARNs as long
-// as the Salesforce package's.
+// fleet50 is a targets file of workflow.InlineMaxTargets targets (the
+// inline Map's most) with ARNs as long as the Salesforce package's.
 func fleet50() string {
 	var entries []string
-	for i := range targets.MaxTargets {
+	for i := range workflow.InlineMaxTargets {
 		acct := fmt.Sprintf("1234567890%02d", i)
 		entries = append(entries, fmt.Sprintf(`{"function": "arn:aws:lambda:eu-west-2:%[1]s:function:AmazonConnectSalesforceLambda-sfInvokeAPI-AbCdEfGh%02[2]d",
 			"phone": "+4411223344%02[2]d",
@@ -471,6 +470,13 @@ func TestFunctionPolicies(t *testing.T) {
 				"StringEquals": map[string]any{"cloudwatch:namespace": c.MetricNamespace},
 			}}}
 		}
+		if c.resultsBucket() {
+			// A STANDARD stack's results bucket: its runs/ prefix only.
+			bucket := getAtt(onlyID(t, s.resources("AWS::S3::Bucket")))
+			want[FnPublishMetrics] = append(want[FnPublishMetrics],
+				statement{SidReadWriteRunReports, []string{"s3:GetObject", "s3:PutObject"}, []any{map[string]any{"Fn::Join": []any{"", []any{bucket, "/runs/*"}}}}, nil},
+				statement{SidListRunReports, []string{"s3:ListBucket"}, []any{bucket}, nil})
+		}
 		for _, f := range workflow.Functions {
 			t.Run(variant+"/"+f.Name, func(t *testing.T) {
 				_, fn := s.function(t, f.Name)
@@ -538,7 +544,7 @@ func TestStateMachineDefinition(t *testing.T) {
 			s.template.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(1))
 			subs := assertions.NewCapture(nil)
 			s.template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
-				"DefinitionString":        workflow.Definition(),
+				"DefinitionString":        deployedDefinition(c),
 				"DefinitionSubstitutions": subs,
 				"StateMachineType":        typ,
 				"LoggingConfiguration": map[string]any{
@@ -556,7 +562,7 @@ func TestStateMachineDefinition(t *testing.T) {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			assert.Equal(t, workflow.Keys(), keys, "DefinitionSubstitutions has exactly the definition's placeholders")
+			assert.Equal(t, documentKeys(deployedDefinition(c)), keys, "DefinitionSubstitutions has exactly the definition's placeholders")
 
 			targets, err := json.Marshal([]check.Target{{
 				Function: testFunctionArn, Phone: "+441122334455", Fields: "Id, Name", SecretARN: testSecretArn,
@@ -572,6 +578,18 @@ func TestStateMachineDefinition(t *testing.T) {
 				id, _ := s.function(t, f.Name)
 				want[f.Key] = getAtt(id)
 			}
+			// The Distributed Map's placeholders, where the definition has
+			// them: EXPRESS children, the results bucket (a STANDARD
+			// stack's), and no default targets in S3 at most 50 targets.
+			fleet := map[string]any{workflow.ChildExecutionType: "EXPRESS", workflow.DefaultTargetsBucket: "", workflow.DefaultTargetsKey: "", workflow.ResultsBucket: ""}
+			if c.resultsBucket() {
+				fleet[workflow.ResultsBucket] = map[string]any{"Ref": onlyID(t, s.resources("AWS::S3::Bucket"))}
+			}
+			for _, k := range documentKeys(deployedDefinition(c)) {
+				if v, ok := fleet[k]; ok {
+					want[k] = v
+				}
+			}
 			raw, err := json.Marshal(got)
 			require.NoError(t, err)
 			var plain map[string]any
@@ -584,12 +602,17 @@ func TestStateMachineDefinition(t *testing.T) {
 			for k, v := range plain {
 				if str, ok := v.(string); ok {
 					static[k] = str
+				} else if k == workflow.ResultsBucket {
+					static[k] = "sfprobe-results-bucket"
 				} else {
 					static[k] = "arn:aws:lambda:us-east-1:123456789012:function:" + k
 				}
 			}
-			rendered, err := workflow.Render(static)
-			require.NoError(t, err)
+			rendered := placeholderRe.ReplaceAllStringFunc(deployedDefinition(c), func(m string) string {
+				v, ok := static[placeholderRe.FindStringSubmatch(m)[1]]
+				require.True(t, ok, "no substitution for %s", m)
+				return workflow.Escape(v)
+			})
 			require.NoError(t, workflow.Validate(rendered))
 		})
 	}
@@ -1001,9 +1024,16 @@ func TestNewStackRejects(t *testing.T) {
 // TestEmptySubstitutionLintScope: cfn-lint's E1029 is ignored on the state
 // machine only when a substitution is "". Since the default target travels
 // as one JSON substitution (DefaultTargets), an unset connectInstanceArn is
-// no longer a substitution of its own: no variant needs the exception.
+// no longer a substitution of its own; the Distributed Map's
+// DefaultTargetsBucket and DefaultTargetsKey are "" at most 50 targets
+// (and ResultsBucket in an EXPRESS stack), where the definition has them.
 func TestEmptySubstitutionLintScope(t *testing.T) {
-	for variant, want := range map[string]bool{"default": false, "full": false} {
+	for _, variant := range []string{"default", "full"} {
+		c := synth(t, variant).stack.config()
+		want := false
+		for _, k := range documentKeys(deployedDefinition(c)) {
+			want = want || k == workflow.DefaultTargetsKey || (k == workflow.ResultsBucket && !c.resultsBucket())
+		}
 		for _, r := range synth(t, variant).resources("AWS::StepFunctions::StateMachine") {
 			md, _ := r["Metadata"].(map[string]any)
 			_, got := md["cfn-lint"]

@@ -78,8 +78,8 @@ func (c Config) validateTargetsFile(given map[string]bool) error {
 	switch n := len(c.Targets); {
 	case n == 0:
 		errs = append(errs, &validate.FieldError{Field: "targetsFile", Msg: fmt.Sprintf("%s was not read: ConfigFrom reads it into Targets", c.TargetsFile)})
-	case n > targets.MaxTargets:
-		errs = append(errs, &validate.FieldError{Field: "targetsFile", Msg: fmt.Sprintf("%d targets; at most %d per stack (the workflow's output holds every target's report, and Step Functions limits it to 256 KiB)", n, targets.MaxTargets)})
+	case n > workflow.MaxFleetTargets:
+		errs = append(errs, &validate.FieldError{Field: "targetsFile", Msg: fmt.Sprintf("%d targets; at most %d per stack (workflow.MaxFleetTargets: above %d a run fans out on the Distributed Map, whose Lambda concurrency, Connect rates and each org's API budget bind next): split the targets into several stacks", n, workflow.MaxFleetTargets, workflow.InlineMaxTargets)})
 	}
 	var entryErrs []error
 	first := map[string]int{}
@@ -95,14 +95,21 @@ func (c Config) validateTargetsFile(given map[string]bool) error {
 	if err := inTargetsFile(c.TargetsFile, errors.Join(entryErrs...)); err != nil {
 		errs = append(errs, err)
 	}
-	if n, per := c.alarmCount(len(c.Targets)); n > maxAlarms {
+	if n, per := c.alarmCount(len(c.Targets)); n > c.maxAlarms() && !c.fleetAlarms() {
 		key := "targetsFile"
 		if c.PerCheckAlarms {
 			key = "perCheckAlarms"
 		}
+		remedy := "split the targets into several stacks"
+		if c.distributed() {
+			remedy = "give alarmScope=fleet (fleet alarms, docs/DEPLOY.md), or " + remedy
+		}
 		errs = append(errs, &validate.FieldError{Field: key, Msg: fmt.Sprintf(
-			"%d targets make %d alarms (%d per target): more than the %d of the 500 resources CloudFormation allows a stack; at most %d targets with these alarms (perCheckAlarms adds %d per target): split the targets into several stacks",
-			len(c.Targets), n, per, maxAlarms, (maxAlarms-(n-per*len(c.Targets)))/per, len(check.Names()))})
+			"%d targets make %d alarms (%d per target): more than the %d of the 500 resources CloudFormation allows a stack; at most %d targets with these alarms (perCheckAlarms adds %d per target): %s",
+			len(c.Targets), n, per, c.maxAlarms(), (c.maxAlarms()-(n-per*len(c.Targets)))/per, len(check.Names()), remedy)})
+	}
+	if err := c.validateGrantsFit(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -163,7 +170,7 @@ func (c Config) validateEntry(path string, e targets.Entry) []error {
 	}); err != nil {
 		errs = append(errs, err)
 	}
-	if name := c.longestAlarmName(t.Label()); len(name) > maxAlarmName {
+	if name := c.longestAlarmName(t.Label()); !c.fleetAlarms() && len(name) > maxAlarmName {
 		errs = append(errs, &validate.FieldError{Field: path + ".name", Msg: fmt.Sprintf(
 			"label %q makes the alarm name %q, %d characters; CloudWatch allows %d: shorten name (or stackName)", t.Label(), name, len(name), maxAlarmName)})
 	}
@@ -314,6 +321,40 @@ func rolePartition(path string, e targets.Entry) error {
 	}
 	if fp, rp := arnField(e.Function, 1), arnField(e.RoleARN, 1); fp != rp {
 		return &validate.FieldError{Field: path + ".role_arn", Msg: fmt.Sprintf("partition %s differs from function's %s: the target's role is in its function's partition (arn:%s:iam::<account>:role/<name>)", rp, fp, fp)}
+	}
+	return nil
+}
+
+// validateGrantsFit: the targets without role_arn are granted directly, in
+// customer managed policies of at most 6,144 characters, at most
+// maxManagedPolicies per role (packGrants): the error says how many of
+// them fit, so that the others get a role_arn (an sfprobe role in their
+// account) or a stack of their own. A target with role_arn needs only
+// sts:AssumeRole on its role.
+func (c Config) validateGrantsFit() error {
+	var direct []check.Target
+	for _, t := range c.DefaultTargets() {
+		if t.RoleARN == "" {
+			direct = append(direct, t)
+		}
+	}
+	for _, fn := range []string{FnCheckConfig, FnCheckSalesforce, FnCleanup} {
+		if _, err := packGrants(fn, direct); err == nil {
+			continue
+		}
+		// The longest prefix whose grants fit: packing is monotone.
+		lo, hi := 0, len(direct)
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if _, err := packGrants(fn, direct[:mid]); err == nil {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		return &validate.FieldError{Field: "targetsFile", Msg: fmt.Sprintf(
+			"%d targets without role_arn: %s's grants on their functions, secrets and keys need more than the %d managed policies (6,144 characters each) a role takes; %d of them fit with ARNs like these: give the others role_arn (the sfprobe role in their account, docs/DEPLOY.md), or split the targets into several stacks",
+			len(direct), fn, maxManagedPolicies, lo)}
 	}
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/sfprobe/sfprobe/internal/alarmname"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/metricname"
-	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/validate"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
@@ -231,7 +230,7 @@ func TestFleetGrants(t *testing.T) {
 	s.template.ResourceCountIs(jsii.String("AWS::IAM::ManagedPolicy"), jsii.Number(3))
 }
 
-// TestFleet50Grants: the grants on targets.MaxTargets targets with long
+// TestFleet50Grants: the grants on workflow.InlineMaxTargets targets (the inline Map's most) with long
 // ARNs fit IAM's limits: each managed policy within 6,144 characters, at
 // most 10 per role, every target granted.
 func TestFleet50Grants(t *testing.T) {
@@ -261,13 +260,13 @@ func TestFleet50Grants(t *testing.T) {
 	for _, tt := range s.stack.config().DefaultTargets() {
 		assert.True(t, granted[baseArn(tt.Function)], tt.Name)
 	}
-	assert.Len(t, s.stack.Alarms.ByKind[alarmname.RunFailure], targets.MaxTargets)
+	assert.Len(t, s.stack.Alarms.ByKind[alarmname.RunFailure], workflow.InlineMaxTargets)
 	n := 0
 	for range s.json["Resources"].(map[string]any) {
 		n++
 	}
 	assert.Less(t, n, 500, "CloudFormation's resources per stack")
-	alarms, _ := s.stack.config().alarmCount(targets.MaxTargets)
+	alarms, _ := s.stack.config().alarmCount(workflow.InlineMaxTargets)
 	assert.Equal(t, alarms, len(s.resources("AWS::CloudWatch::Alarm"))+len(s.resources("AWS::CloudWatch::CompositeAlarm")))
 }
 

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -46,9 +47,18 @@ type Workflow struct {
 // workflow.Definition() mapped to its value, the functions' ARNs included.
 // A placeholder the stack cannot fill is an error.
 func Substitutions(c Config, fns *Functions, extra map[string]Substitution) (map[string]*string, error) {
-	targets, err := json.Marshal(c.DefaultTargets())
+	defaultTargets := c.DefaultTargets()
+	if c.distributed() {
+		// Too many for the definition: they are in the targets object
+		// (DefaultTargetsBucket, DefaultTargetsKey).
+		defaultTargets = nil
+	}
+	targets, err := json.Marshal(defaultTargets)
 	if err != nil {
 		return nil, fmt.Errorf("workflow: default targets: %w", err)
+	}
+	if defaultTargets == nil {
+		targets = []byte("[]")
 	}
 	defaults := map[string]string{}
 	subs := map[string]*string{
@@ -57,7 +67,7 @@ func Substitutions(c Config, fns *Functions, extra map[string]Substitution) (map
 		workflow.DefaultTargets: jsii.String(workflow.Escape(string(targets))),
 	}
 	var missing []string
-	for _, k := range workflow.Keys() {
+	for _, k := range documentKeys(deployedDefinition(c)) {
 		if _, done := subs[k]; done {
 			continue
 		}
@@ -99,7 +109,8 @@ func Substitutions(c Config, fns *Functions, extra map[string]Substitution) (map
 // Functions needs for those.
 func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*Workflow, error) {
 	c := props.Config
-	if err := workflow.Validate(workflow.Definition()); err != nil {
+	doc := deployedDefinition(c)
+	if err := workflow.Validate(doc); err != nil {
 		return nil, fmt.Errorf("workflow: %w", err)
 	}
 	subs, err := Substitutions(c, props.Functions, props.Extra)
@@ -128,7 +139,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 	}
 	sm := awsstepfunctions.NewStateMachine(group, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
 		Comment:                 jsii.String("sfprobe: health check of sfInvokeAPI " + c.summary()),
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(workflow.Definition())),
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(doc)),
 		DefinitionSubstitutions: &subs,
 		StateMachineType:        typ,
 		TracingEnabled:          jsii.Bool(c.Tracing),
@@ -154,7 +165,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 		Resources: &arns,
 	}))
 	used := map[string]bool{}
-	for _, k := range workflow.Keys() {
+	for _, k := range documentKeys(doc) {
 		used[k] = true
 	}
 	keys := make([]string, 0, len(props.Extra))
@@ -170,6 +181,38 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 		}
 	}
 	return &Workflow{Group: group, StateMachine: sm, LogGroup: logs}, nil
+}
+
+// deployedDefinition is the document the stack deploys for its workflow
+// type: a Distributed Map needs a STANDARD parent, so an EXPRESS stack
+// deploys the variant whose distributed branch fails with BadInput.
+//
+// TODO(merge): the single call site to switch to h-fleet's variant API:
+// return workflow.DefinitionFor(workflow.Type(c.WorkflowType)). Until it
+// lands both types deploy workflow.Definition(). (Everything else, the
+// substitutions and the tests, reads the document's placeholders from
+// what this returns.)
+func deployedDefinition(c Config) string {
+	_ = c.WorkflowType
+	return workflow.Definition()
+}
+
+// placeholderRe is a ${Key} placeholder of the definition (as internal/workflow's).
+var placeholderRe = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9]*)\}`)
+
+// documentKeys are the placeholders doc uses, sorted (workflow.Keys() for
+// the full document).
+func documentKeys(doc string) []string {
+	seen := map[string]bool{}
+	for _, m := range placeholderRe.FindAllStringSubmatch(doc, -1) {
+		seen[m[1]] = true
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Checks returns the names of the checks the definition runs (the "check"
