@@ -364,9 +364,15 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	if err != nil {
 		return err
 	}
+	if err := s.createResultsBucket(ctx); err != nil {
+		return err
+	}
 	subs := map[string]string{
 		workflow.PauseParameterName: PauseParameter,
 		workflow.DefaultTargets:     string(targets),
+	}
+	for k, v := range s.distributedSubs() {
+		subs[k] = v
 	}
 	for _, f := range workflow.Functions {
 		subs[f.Key] = s.aws.FunctionARN(FunctionPrefix + f.Name)
@@ -417,7 +423,8 @@ func (s *Sandbox) serveFunctions() {
 		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
 		// As in AWS by default: metrics in the embedded metric format on the
 		// function's log, extracted into the local CloudWatch.
-		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(s.extractor(s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics")}).Handle),
+		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(s.extractor(s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics"),
+			Store: handler.NewObjectStore(s.cfg)}).Handle),
 	}
 	for _, f := range workflow.Functions {
 		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))
