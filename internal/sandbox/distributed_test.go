@@ -186,3 +186,36 @@ func TestDistributedMapTargetsObject(t *testing.T) {
 		assert.Contains(t, ex.Cause, "targets_object: s3://"+sandbox.ResultsBucketName+"/fleets/none.json does not exist")
 	})
 }
+
+// TestDistributedMapFiveHundred: 500 simulated targets through the
+// Distributed Map, scope aws (the AWS-side checks and SalesforceLogin):
+// the fleet's size, not the chain, is under test here; the chain's fan-out
+// is TestDistributedMapInlineFleet's.
+func TestDistributedMapFiveHundred(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	sb := fleetSandbox(t, ctx)
+	const n = 500
+	ts := fleetOf(sb, n)
+
+	start := time.Now()
+	ex, err := sb.ExecuteJSON(ctx, input(t, map[string]any{"targets": ts, "scope": workflow.ScopeAWS}))
+	require.NoError(t, err)
+	t.Logf("%d targets, scope aws, through the Distributed Map: %s", n, time.Since(start).Round(time.Millisecond))
+
+	require.Equal(t, "SUCCEEDED", ex.Status, "%s %.500s", ex.Error, ex.Cause)
+	assert.Less(t, len(ex.Output), 4<<10, "the output stays small: %d bytes", len(ex.Output))
+	sum, fleet := summaryOf(t, ctx, sb, ex)
+	assert.Equal(t, n, sum.Targets)
+	assert.Equal(t, n, sum.Passed)
+	assert.Equal(t, n, sum.SalesforceCalls, "SalesforceLogin's /limits, one per target")
+	require.Len(t, fleet.Targets, n)
+	for i, r := range fleet.Targets {
+		assert.Equal(t, ts[i].Label(), r.Target)
+		assert.True(t, r.OK, "%s: %v", r.Target, r.FailedChecks())
+	}
+}
