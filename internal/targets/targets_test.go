@@ -17,8 +17,8 @@ import (
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/targets"
-	"github.com/sfprobe/sfprobe/internal/workflow"
 	"github.com/sfprobe/sfprobe/internal/validate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 const (
