@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/handler"
 	sfnrun "github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/workflow"
@@ -27,15 +28,28 @@ const ResultsBucketName = "sfprobe-local-results"
 // also ignores ToleratedFailurePercentage and writes no ResultWriter files;
 // the workflow depends on neither (internal/workflow tests their shape).
 // The ItemReader reads the results bucket through MOTO_PORT, which is the
-// gateway's port: the gateway passes S3 to moto unchanged.
-func (s *Sandbox) distributedSubs() map[string]string {
-	return map[string]string{
+// gateway's port: the gateway passes S3 to moto unchanged. With
+// Options.DefaultTargetsInS3 the default targets are written to
+// DefaultTargetsKey and the definition points at them.
+func (s *Sandbox) distributedSubs(ctx context.Context, defaults []check.Target) (map[string]string, error) {
+	subs := map[string]string{
 		workflow.ResultsBucket:        ResultsBucketName,
 		workflow.ChildExecutionType:   string(workflow.TypeStandard),
 		workflow.DefaultTargetsBucket: "",
 		workflow.DefaultTargetsKey:    "",
 	}
+	if s.opts.DefaultTargetsInS3 {
+		if err := s.PutResultsObject(ctx, DefaultTargetsKey, defaults); err != nil {
+			return nil, err
+		}
+		subs[workflow.DefaultTargetsBucket], subs[workflow.DefaultTargetsKey] = ResultsBucketName, DefaultTargetsKey
+	}
+	return subs, nil
 }
+
+// DefaultTargetsKey is where Options.DefaultTargetsInS3 keeps the default
+// targets in the results bucket.
+const DefaultTargetsKey = "config/targets.json"
 
 func (s *Sandbox) createResultsBucket(ctx context.Context) error {
 	if _, err := handler.NewObjectStore(s.cfg).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(ResultsBucketName)}); err != nil {

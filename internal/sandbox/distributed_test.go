@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/handler"
+	"github.com/sfprobe/sfprobe/internal/pause"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/workflow"
@@ -218,4 +220,47 @@ func TestDistributedMapFiveHundred(t *testing.T) {
 		assert.Equal(t, ts[i].Label(), r.Target)
 		assert.True(t, r.OK, "%s: %v", r.Target, r.FailedChecks())
 	}
+}
+
+// TestDistributedMapDefaultTargetsInS3: a stack whose default targets are
+// in S3 (DefaultTargetsKey) fans its scheduled runs out on the Distributed
+// Map; while paused, such a run answers a small FleetSummary of skipped
+// targets, their reports in fleet.json.
+func TestDistributedMapDefaultTargetsInS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	t.Parallel()
+	a := sandboxtest.AWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb, err := sandbox.Provision(ctx, a, sandbox.Options{FunctionTimeout: 15 * time.Second, DefaultTargetsInS3: true})
+	require.NoError(t, err)
+	defer sb.Close()
+
+	ex, err := sb.ExecuteJSON(ctx, `{}`)
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", ex.Status, "%s %.500s", ex.Error, ex.Cause)
+	sum, fleet := summaryOf(t, ctx, sb, ex)
+	assert.Equal(t, 1, sum.Targets)
+	assert.Equal(t, 1, sum.Passed)
+	require.Len(t, fleet.Targets, 1)
+	assert.Equal(t, sb.Target.Label(), fleet.Targets[0].Target)
+	assert.Equal(t, 5+1, fleet.Targets[0].SalesforceCalls)
+	assert.Empty(t, sb.Org.Cases())
+
+	require.NoError(t, pause.Write(ctx, ssm.NewFromConfig(sb.Config()), sandbox.PauseParameter, pause.State{Paused: true, Reason: "API user locked out"}))
+	calls := sb.Function.Invocations()
+	ex, err = sb.ExecuteJSON(ctx, `{}`)
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", ex.Status, "%s %.500s", ex.Error, ex.Cause)
+	sum, fleet = summaryOf(t, ctx, sb, ex)
+	assert.Equal(t, 1, sum.Targets)
+	require.Len(t, fleet.Targets, 1)
+	assert.True(t, fleet.Targets[0].Paused)
+	for _, c := range fleet.Targets[0].Checks {
+		assert.Equal(t, check.Skip, c.Status)
+		assert.Contains(t, c.Message, "API user locked out")
+	}
+	assert.Equal(t, calls, sb.Function.Invocations(), "a paused run never calls sfInvokeAPI")
 }

@@ -89,6 +89,11 @@ type Options struct {
 	// AuthToken is the cached OAuth token the secret starts with (default
 	// none); the org never issued it, so the first call refreshes it.
 	AuthToken string
+	// DefaultTargetsInS3 keeps the stack's default targets (the sandbox's
+	// target) in the results bucket, at DefaultTargetsKey, as a stack whose
+	// targets are too many for the definition does: a scheduled run then
+	// fans out on the Distributed Map.
+	DefaultTargetsInS3 bool
 	// Logs, when set, receives every log line of sfprobe's functions (JSON)
 	// and, with Binaries, everything the emulators and bootstraps print.
 	Logs io.Writer
@@ -371,7 +376,11 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 		workflow.PauseParameterName: PauseParameter,
 		workflow.DefaultTargets:     string(targets),
 	}
-	for k, v := range s.distributedSubs() {
+	dist, err := s.distributedSubs(ctx, []check.Target{s.Target})
+	if err != nil {
+		return err
+	}
+	for k, v := range dist {
 		subs[k] = v
 	}
 	for _, f := range workflow.Functions {
