@@ -78,6 +78,11 @@ SYNTH_CONTEXT ?= -c configFile=cdk/example-config.json
 synth: build node_modules ## synthesize the template (CDK CLI 2.1148.1; cdk-nag findings fail it) and lint it with cfn-lint
 	npx --no-install cdk synth -q --no-notices $(SYNTH_CONTEXT)
 	cfn-lint --non-zero-exit-code error cdk.out/*.template.json
+	cfn-lint --non-zero-exit-code error cdk/templates/sfprobe-target-role.template.json
+
+.PHONY: target-role-template
+target-role-template: ## rewrite cdk/templates/sfprobe-target-role.template.json, the target accounts' role, from its construct
+	go test -count=1 -run '^TestTargetRoleTemplateUpToDate$$' ./cdk/monitor/ -update
 
 .PHONY: test-cdk
 test-cdk: ## the CDK assertions and cdk-nag tests

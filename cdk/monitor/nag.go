@@ -7,6 +7,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/gate"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
@@ -30,18 +31,28 @@ func addNagSuppressions(s *Monitor) {
 	}
 	c := s.Functions
 	cfg := s.config()
-	var qualifiers []any
+	// The targets reached through their role_arn have no grant here.
+	var direct []check.Target
 	for _, t := range cfg.DefaultTargets() {
+		if t.RoleARN == "" {
+			direct = append(direct, t)
+		}
+	}
+	var qualifiers []any
+	for _, t := range direct {
 		qualifiers = append(qualifiers, "Resource::"+baseArn(t.Function)+":*")
 	}
 	for _, name := range []string{FnCheckConfig, FnCheckSalesforce, FnCleanup} {
+		if len(qualifiers) == 0 {
+			break
+		}
 		// On the role and its children: the targets' managed policies too.
 		suppress(c.Roles[name], "AwsSolutions-IAM5",
 			"The target functions' qualifiers (versions and aliases): the checks call sfInvokeAPI by the reference configured, which may be qualified. No other function matches.",
 			qualifiers...)
 	}
 	var flows []any
-	for _, t := range cfg.DefaultTargets() {
+	for _, t := range direct {
 		if t.ConnectInstanceARN != "" {
 			flows = append(flows, "Resource::"+t.ConnectInstanceARN+"/contact-flow/*", "Resource::"+t.ConnectInstanceARN+"/flow-module/*")
 		}

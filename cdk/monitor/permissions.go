@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -29,6 +30,9 @@ const (
 	// target's timeout: a create whose response was lost is taken not to
 	// have run only once that timeout has passed.
 	SidReadTargetTimeout = "ReadTargetTimeout"
+	// SidAssumeTargetRoles lets check-config, check-salesforce and cleanup
+	// assume the role_arn of the targets that have one.
+	SidAssumeTargetRoles = "AssumeTargetRoles"
 )
 
 // IAM's size limits, in characters without whitespace: a customer managed
@@ -91,66 +95,134 @@ func functionResources(fn string) []string {
 // targetResources are the single target's function resources.
 func (c Config) targetResources() []string { return functionResources(c.TargetFunctionArn) }
 
-// targetGrants are the statements of function fn's role that name targets
-// ts: one statement per purpose, listing every target's resources (a
-// resource two targets share is listed once).
+// targetResource is the kind of a target's resource a grant names.
+type targetResource int
+
+const (
+	onFunction      targetResource = iota // the function and its qualifiers
+	onSecret                              // the credentials secret
+	onKey                                 // the secret's KMS key
+	onInstance                            // the Connect instance
+	onFlows                               // the instance's contact flows and flow modules
+	onExecutionRole                       // the function's execution role
+)
+
+// targetAccess is one purpose of sfprobe's calls on a target's resources:
+// the statement's Sid, the functions whose calls need it, the actions and
+// the kind of resource they name. The one table of these facts: the
+// monitor's roles get them on the targets it reaches directly
+// (targetGrants) and the role in a target's account gets them on that
+// account's resources (targetRolePolicy).
+type targetAccess struct {
+	Sid       string
+	Functions []string
+	Actions   []string
+	On        targetResource
+	// ViaSecretsManager limits the grant to calls Secrets Manager makes
+	// for the target's secret (kms:ViaService and the encryption context's
+	// SecretARN).
+	ViaSecretsManager bool
+}
+
+// targetAccesses are what the checks call on a target:
 //
-//   - check-config reads each target's configuration and resource policy,
-//     its secret's metadata, value and versions, describes its key and
-//     reads the key's policy (the KmsKey check simulates the key's
-//     permissions with it), and decrypts only through Secrets Manager, for
-//     the targets' secrets;
-//   - check-salesforce and cleanup invoke the targets and read their
+//   - check-config reads the function's configuration and resource policy,
+//     its secret's metadata, value, versions and resource policy, describes
+//     its key and reads the key's policy and grants (the KmsKey check
+//     simulates the key's permissions with them), and decrypts only through
+//     Secrets Manager, for the target's secret; ConnectAccess reads the
+//     named instance's side: the functions added to it and its flows'
+//     content (the Service Authorization Reference's resource types:
+//     instance for the List actions, contact-flow and contact-flow-module
+//     for the Describe actions); the KmsKey check simulates the function's
+//     execution role (granted on the role named in the configuration);
+//   - check-salesforce and cleanup invoke the function and read its
 //     configuration (the timeout a lost create is waited out for).
-func targetGrants(fn string, ts []check.Target) []grant {
-	var fns, secrets, keys, via, instances, flows []string
-	for _, t := range ts {
-		if t.ConnectInstanceARN != "" {
-			instances = appendNew(instances, t.ConnectInstanceARN)
-			flows = appendNew(flows, t.ConnectInstanceARN+"/contact-flow/*", t.ConnectInstanceARN+"/flow-module/*")
+var targetAccesses = []targetAccess{
+	{Sid: SidReadTargetConfig, Functions: []string{FnCheckConfig}, Actions: []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, On: onFunction},
+	{Sid: SidReadSecret, Functions: []string{FnCheckConfig}, Actions: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, On: onSecret},
+	{Sid: SidReadKey, Functions: []string{FnCheckConfig}, Actions: []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, On: onKey},
+	{Sid: SidDecryptViaSecrets, Functions: []string{FnCheckConfig}, Actions: []string{"kms:Decrypt"}, On: onKey, ViaSecretsManager: true},
+	{Sid: SidListConnect, Functions: []string{FnCheckConfig}, Actions: []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, On: onInstance},
+	{Sid: SidDescribeFlows, Functions: []string{FnCheckConfig}, Actions: []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, On: onFlows},
+	{Sid: SidSimulateRole, Functions: []string{FnCheckConfig}, Actions: []string{"iam:SimulatePrincipalPolicy"}, On: onExecutionRole},
+	{Sid: SidInvokeTarget, Functions: []string{FnCheckSalesforce, FnCleanup}, Actions: []string{"lambda:InvokeFunction"}, On: onFunction},
+	{Sid: SidReadTargetTimeout, Functions: []string{FnCheckSalesforce, FnCleanup}, Actions: []string{"lambda:GetFunctionConfiguration"}, On: onFunction},
+}
+
+// accessFor returns the row of targetAccesses with Sid sid.
+func accessFor(sid string) targetAccess {
+	for _, a := range targetAccesses {
+		if a.Sid == sid {
+			return a
 		}
-		fns = appendNew(fns, functionResources(t.Function)...)
-		secrets = appendNew(secrets, t.SecretARN)
-		keys = appendNew(keys, t.KMSKeyARN)
+	}
+	panic("permissions: no target access " + sid)
+}
+
+// usedBy reports whether function fn's calls need a.
+func (a targetAccess) usedBy(fn string) bool {
+	for _, f := range a.Functions {
+		if f == fn {
+			return true
+		}
+	}
+	return false
+}
+
+// assumingFunctions are the functions whose calls of a target with a
+// role_arn go through that role.
+var assumingFunctions = []string{FnCheckConfig, FnCheckSalesforce, FnCleanup}
+
+// targetGrants are the statements of function fn's role that name targets
+// ts: one statement per row of targetAccesses, listing every target's
+// resources (a resource two targets share is listed once), then
+// sts:AssumeRole on the roles of the targets that have one. A target
+// with role_arn gets no grant on its resources: its calls go through its
+// role (targetRolePolicy grants them in its account). The execution
+// roles have no per-target form (a stack's single targetRoleArn is
+// granted by FunctionPolicies).
+func targetGrants(fn string, ts []check.Target) []grant {
+	res := map[targetResource][]string{}
+	var via, roles []string
+	for _, t := range ts {
+		if t.RoleARN != "" {
+			roles = appendNew(roles, t.RoleARN)
+			continue
+		}
+		if t.ConnectInstanceARN != "" {
+			res[onInstance] = appendNew(res[onInstance], t.ConnectInstanceARN)
+			res[onFlows] = appendNew(res[onFlows], t.ConnectInstanceARN+"/contact-flow/*", t.ConnectInstanceARN+"/flow-module/*")
+		}
+		res[onFunction] = appendNew(res[onFunction], functionResources(t.Function)...)
+		res[onSecret] = appendNew(res[onSecret], t.SecretARN)
+		res[onKey] = appendNew(res[onKey], t.KMSKeyARN)
 		via = appendNew(via, "secretsmanager."+arnField(t.SecretARN, 3)+".amazonaws.com")
 	}
 	// CDK sorts a statement's resources; sort the conditions' values alike.
-	for _, list := range [][]string{fns, secrets, keys, via, instances, flows} {
+	for _, list := range append([][]string{via, roles}, res[onFunction], res[onSecret], res[onKey], res[onInstance], res[onFlows]) {
 		sort.Strings(list)
 	}
-	allow := func(sid string, actions, resources []string, condition map[string]any) grant {
-		return grant{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: condition}
-	}
-	switch fn {
-	case FnCheckConfig:
-		gs := []grant{
-			allow(SidReadTargetConfig, []string{"lambda:GetFunctionConfiguration", "lambda:GetPolicy"}, fns, nil),
-			allow(SidReadSecret, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"}, secrets, nil),
-			allow(SidReadKey, []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"}, keys, nil),
-			allow(SidDecryptViaSecrets, []string{"kms:Decrypt"}, keys, map[string]any{
+	var gs []grant
+	for _, a := range targetAccesses {
+		if !a.usedBy(fn) || len(res[a.On]) == 0 {
+			continue
+		}
+		g := grant{Sid: a.Sid, Effect: "Allow", Action: a.Actions, Resource: res[a.On]}
+		if a.ViaSecretsManager {
+			g.Condition = map[string]any{
 				"StringEquals": map[string]any{
 					"kms:ViaService":                  oneOrMany(via),
-					"kms:EncryptionContext:SecretARN": oneOrMany(secrets),
+					"kms:EncryptionContext:SecretARN": oneOrMany(res[onSecret]),
 				},
-			}),
+			}
 		}
-		// ConnectAccess reads the named instances' side: the functions
-		// added to them and their flows' content (the Service Authorization
-		// Reference's resource types: instance for the List actions,
-		// contact-flow and contact-flow-module for the Describe actions).
-		if len(instances) > 0 {
-			gs = append(gs,
-				allow(SidListConnect, []string{"connect:ListContactFlowModules", "connect:ListContactFlows", "connect:ListLambdaFunctions"}, instances, nil),
-				allow(SidDescribeFlows, []string{"connect:DescribeContactFlow", "connect:DescribeContactFlowModule"}, flows, nil))
-		}
-		return gs
-	case FnCheckSalesforce, FnCleanup:
-		return []grant{
-			allow(SidInvokeTarget, []string{"lambda:InvokeFunction"}, fns, nil),
-			allow(SidReadTargetTimeout, []string{"lambda:GetFunctionConfiguration"}, fns, nil),
-		}
+		gs = append(gs, g)
 	}
-	return nil
+	if len(roles) > 0 && slices.Contains(assumingFunctions, fn) {
+		gs = append(gs, grant{Sid: SidAssumeTargetRoles, Effect: "Allow", Action: []string{"sts:AssumeRole"}, Resource: roles})
+	}
+	return gs
 }
 
 // FunctionPolicies returns each function's statements beyond its logs:
@@ -180,7 +252,7 @@ func FunctionPolicies(c Config) (map[string]RolePolicies, error) {
 	}
 	if c.TargetRoleArn != "" {
 		p := out[FnCheckConfig]
-		p.Inline = append(p.Inline, grant{Sid: SidSimulateRole, Effect: "Allow", Action: []string{"iam:SimulatePrincipalPolicy"}, Resource: []string{c.TargetRoleArn}}.statement())
+		p.Inline = append(p.Inline, grant{Sid: SidSimulateRole, Effect: "Allow", Action: accessFor(SidSimulateRole).Actions, Resource: []string{c.TargetRoleArn}}.statement())
 		out[FnCheckConfig] = p
 	}
 	if c.MetricsTransport == MetricsAPI {

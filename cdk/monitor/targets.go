@@ -140,13 +140,20 @@ func (c Config) validateEntry(path string, e targets.Entry) []error {
 		errs = append(errs, &validate.FieldError{Field: path + ".function", Msg: fmt.Sprintf(
 			"%q is a function name: a stack needs the full ARN, arn:aws:lambda:<region>:<account>:function:<name> (its IAM policies name the function, and the ARN gives the target's region and account)", e.Function)})
 	}
-	for _, err := range []error{
-		stackSecretARN(path+".secret_arn", e.SecretARN, "required for a stack"),
-		stackKeyARN(path+".kms_key_arn", e.KMSKeyARN, "required for a stack"),
-	} {
-		if err != nil {
-			errs = append(errs, err)
+	if e.RoleARN == "" {
+		for _, err := range []error{
+			stackSecretARN(path+".secret_arn", e.SecretARN, "required for a stack"),
+			stackKeyARN(path+".kms_key_arn", e.KMSKeyARN, "required for a stack"),
+		} {
+			if err != nil {
+				errs = append(errs, err)
+			}
 		}
+	} else if err := rolePartition(path, e); err != nil {
+		// Through role_arn the stack names none of the target's resources
+		// (the role in its account grants them): secret_arn and
+		// kms_key_arn stay optional, as for sfprobe run.
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return errs
@@ -296,4 +303,17 @@ func (c Config) longestAlarmName(label string) string {
 		}
 	}
 	return longest
+}
+
+// rolePartition: a target's role_arn is in its function ARN's partition
+// (STS assumes a role only within the caller's partition, and the role's
+// grants name the function in its own).
+func rolePartition(path string, e targets.Entry) error {
+	if e.Function == "" || !strings.HasPrefix(e.Function, "arn:") {
+		return nil
+	}
+	if fp, rp := arnField(e.Function, 1), arnField(e.RoleARN, 1); fp != rp {
+		return &validate.FieldError{Field: path + ".role_arn", Msg: fmt.Sprintf("partition %s differs from function's %s: the target's role is in its function's partition (arn:%s:iam::<account>:role/<name>)", rp, fp, fp)}
+	}
+	return nil
 }

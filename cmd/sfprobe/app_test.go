@@ -222,6 +222,10 @@ func TestStartAgainstSandbox(t *testing.T) {
 	require.Len(t, fleet.Targets, 2, "the workflow fanned out over the file's targets")
 	assert.Equal(t, []string{"us"}, fleet.FailedTargets(), "us has no test contact")
 	assert.True(t, fleet.Targets[0].OK)
+	require.Len(t, fleet.Orgs, 1, "both targets call the sandbox's one org: %+v", fleet.Orgs)
+	assert.NotEqual(t, check.OrgUnknown, fleet.Orgs[0].Host, "TargetConfig read SF_HOST")
+	assert.Equal(t, []string{"eu", "us"}, fleet.Orgs[0].Targets)
+	assert.Equal(t, fleet.SalesforceCalls, fleet.Orgs[0].SalesforceCalls)
 
 	code, stdout, stderr = runApp(t, nil, "start", "--state-machine", sb.StateMachineARN, "--wait", "--scope", "aws")
 	require.Equal(t, exitOK, code, stderr)

@@ -103,14 +103,15 @@ func fleetRunner(b *testing.B, n int) func() time.Duration {
 	srv := httptest.NewServer(router)
 	b.Cleanup(srv.Close)
 	ts := make([]check.Target, n)
-	deps := make([]check.Deps, n)
+	deps := make([]targetDeps, n)
 	for i := range n {
 		name := fmt.Sprintf("sfInvokeAPI-%02d", i)
 		router.Handle(name, simFunction(benchLatency))
 		ts[i] = check.Target{Function: name, Phone: sim.DefaultPhone, Fields: events.DefaultFields}
 		d := checktest.NewDeployment().WithAWSLatency(benchLatency / 2)
-		deps[i] = d.Deps()
-		deps[i].Invoker = simClient(srv.URL)
+		di := d.Deps()
+		di.Invoker = simClient(srv.URL)
+		deps[i] = fixedDeps(di)
 	}
 	a := newApp(io.Discard, io.Discard, func(string) string { return "" })
 	return func() time.Duration {

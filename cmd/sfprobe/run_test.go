@@ -109,16 +109,16 @@ func fleet(t *testing.T, file string) ([]check.Target, []*checktest.Deployment) 
 	return f.CheckTargets(), ds
 }
 
-func depsOf(ds []*checktest.Deployment) []check.Deps {
-	out := make([]check.Deps, len(ds))
+func depsOf(ds []*checktest.Deployment) []targetDeps {
+	out := make([]targetDeps, len(ds))
 	for i, d := range ds {
-		out[i] = d.Deps()
+		out[i] = fixedDeps(d.Deps())
 	}
 	return out
 }
 
 // runFleetApp runs runFleet in-process.
-func runFleetApp(t *testing.T, ts []check.Target, deps []check.Deps, format report.Format, concurrency int) (int, string, string) {
+func runFleetApp(t *testing.T, ts []check.Target, deps []targetDeps, format report.Format, concurrency int) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	a := newApp(&out, &errOut, func(string) string { return "" })

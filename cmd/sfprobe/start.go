@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfprobe/sfprobe/internal/awsconf"
+	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/report"
 	"github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/targets"
@@ -31,6 +34,14 @@ probe another, --targets FILE several (the workflow fans out over them, at most
 input as it is. --scope salesforce or aws runs only that half of the checks,
 as the stack's two schedules do.
 
+More than 50 targets run on the workflow's Distributed Map (a Standard state
+machine): --targets sends them in the execution input while it fits Step
+Functions' 256 KiB; a larger fleet goes to S3 as a JSON array of targets and
+--targets-object s3://bucket/key names it. Such a run answers with a summary
+(counts, failed targets, where the full report is); start then reads the
+full fleet report from the stack's results bucket (s3:GetObject) and prints
+it as for a smaller fleet. --summary-only prints the summary instead.
+
 A Standard state machine is started and polled, and on failure the execution
 history names the failing state; an Express one runs synchronously
 (StartSyncExecution) and its status field says how it ended.
@@ -38,19 +49,22 @@ history names the failing state; an Express one runs synchronously
 Examples:
   sfprobe start --state-machine arn:aws:states:eu-west-2:123456789012:stateMachine:sfprobe --wait --output junit > sfprobe.xml
   sfprobe start --state-machine $SM --function sfInvokeAPI-staging --phone +441122334455 --wait
-  sfprobe start --state-machine $SM --targets targets.yaml --wait --output json`
+  sfprobe start --state-machine $SM --targets targets.yaml --wait --output json
+  sfprobe start --state-machine $SM --targets-object s3://my-bucket/fleet/targets.json --wait`
 
 func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	var f targetFlags
-	var smARN, input, smType, targetsFile, scope string
-	var wait bool
-	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE]", startDescription)
+	var smARN, input, smType, targetsFile, targetsObject, scope string
+	var wait, summaryOnly bool
+	fs := a.newFlagSet("start", "--state-machine ARN [--wait] [target flags | --input FILE | --targets FILE | --targets-object s3://BUCKET/KEY] [--summary-only]", startDescription)
 	f.register(fs)
 	fs.StringVar(&smARN, "state-machine", "", "ARN of sfprobe's state machine (the stack output StateMachineArn) (required)")
 	fs.BoolVar(&wait, "wait", false, "wait for the run and print its report; the exit code says how it went")
 	fs.StringVar(&input, "input", "", "JSON file holding the execution input {\"target\": {...}} (instead of the target flags)")
 	fs.StringVar(&smType, "type", "auto", "workflow type: auto (ask Step Functions), standard or express")
 	fs.StringVar(&targetsFile, "targets", "", "YAML or JSON targets file: probe its targets (instead of the target flags)")
+	fs.StringVar(&targetsObject, "targets-object", "", "s3://bucket/key of a JSON array of targets, for a fleet too large for the execution input (the workflow reads it)")
+	fs.BoolVar(&summaryOnly, "summary-only", false, "for a fleet run on the Distributed Map: print its summary, do not read the full report from S3")
 	fs.StringVar(&scope, "scope", workflow.ScopeAll, "checks to run: all, salesforce (the chain only) or aws (the AWS-side checks only)")
 	if fl := fs.Lookup("function"); fl != nil {
 		fl.Usage = "sfInvokeAPI function name or ARN to probe instead of the stack's default targets"
@@ -93,7 +107,17 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	if scope == workflow.ScopeAWS && f.target.ExpectVersion != "" {
 		return exitUsage, usagef("--expect-version: the version is read from the chain's invocations, which --scope aws does not run")
 	}
-	if targetsFile != "" {
+	if targetsFile != "" || targetsObject != "" {
+		flagName := "--targets"
+		if targetsObject != "" {
+			flagName = "--targets-object"
+		}
+		if targetsFile != "" && targetsObject != "" {
+			return exitUsage, usagef("--targets and --targets-object exclude each other")
+		}
+		if input != "" {
+			return exitUsage, usagef("%s and --input exclude each other", flagName)
+		}
 		var given []string
 		for _, name := range singleTargetFlags {
 			if set(fs, name) {
@@ -101,11 +125,17 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 			}
 		}
 		if len(given) > 0 {
-			return exitUsage, usagef("--targets excludes %s: the file describes the targets", strings.Join(given, ", "))
+			return exitUsage, usagef("%s excludes %s: the file describes the targets", flagName, strings.Join(given, ", "))
 		}
 	}
-	in, err := startInput(a, f, input, targetsFile)
-	if err != nil {
+	var in sfn.Input
+	if targetsObject != "" {
+		loc, err := check.ParseObjectLocation(targetsObject)
+		if err != nil {
+			return exitUsage, usagef("--targets-object: %v", err)
+		}
+		in.TargetsObject = &loc
+	} else if in, err = startInput(a, f, input, targetsFile); err != nil {
 		return exitUsage, err
 	}
 	if set(fs, "scope") {
@@ -116,6 +146,9 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 	}
 	if in.Scope == workflow.ScopeAll {
 		in.Scope = ""
+	}
+	if _, err := in.Encode(); err != nil {
+		return exitUsage, inputTooLarge(err, len(in.Targets), targetsFile, input)
 	}
 	cfg, err := awsconf.Load(ctx, awsconf.WithRegion(f.region), awsconf.WithProfile(f.profile))
 	if err != nil {
@@ -131,6 +164,9 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 			return exitFailed, fmt.Errorf("describe state machine %s: %w", smARN, err)
 		}
 		smType = strings.ToLower(string(d.Type))
+	}
+	if smType == strings.ToLower(string(sfntypes.StateMachineTypeExpress)) && (len(in.Targets) > workflow.InlineMaxTargets || in.TargetsObject != nil) {
+		return exitUsage, usagef("%s is an Express state machine: more than %d targets (or targets in S3) run on the Distributed Map, which needs a Standard one (deploy with workflowType STANDARD)", smARN, workflow.InlineMaxTargets)
 	}
 	name := sfn.ExecutionName("start-", time.Now())
 	var out sfn.Outcome
@@ -161,7 +197,16 @@ func startCmd(ctx context.Context, a *app, args []string) (int, error) {
 			return exitFailed, err
 		}
 	}
-	return finishStart(a, out, format)
+	var fleets sfn.ObjectGetter
+	if !summaryOnly {
+		// The results bucket is the stack's, in the state machine's region.
+		fleets = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if a, err := arn.Parse(smARN); err == nil && a.Region != "" {
+				o.Region = a.Region
+			}
+		})
+	}
+	return finishStart(ctx, a, out, format, fleets)
 }
 
 // startInput builds the execution input from --input, --targets or the
@@ -176,12 +221,23 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 		if err != nil {
 			return sfn.Input{}, &usageError{err.Error()}
 		}
+		notes := 0
 		for i, e := range file.Targets {
+			var note string
 			if e.Region != "" || e.Profile != "" {
-				fmt.Fprintf(a.stderr, "note: targets[%d] (%s): region and profile are sfprobe run's; the workflow calls %s with its own role, in the function ARN's region\n", i, e.Label(), e.Function)
+				note = fmt.Sprintf("note: targets[%d] (%s): region and profile are sfprobe run's; the workflow calls %s with its own role, in the function ARN's region", i, e.Label(), e.Function)
 			} else if !strings.HasPrefix(e.Function, "arn:") {
-				fmt.Fprintf(a.stderr, "note: targets[%d] (%s): %s is not an ARN: the workflow calls it in the state machine's region and account\n", i, e.Label(), e.Function)
+				note = fmt.Sprintf("note: targets[%d] (%s): %s is not an ARN: the workflow calls it in the state machine's region and account", i, e.Label(), e.Function)
 			}
+			if note == "" {
+				continue
+			}
+			if notes++; notes <= maxStartNotes {
+				fmt.Fprintln(a.stderr, note)
+			}
+		}
+		if notes > maxStartNotes {
+			fmt.Fprintf(a.stderr, "note: and %d more targets like these\n", notes-maxStartNotes)
 		}
 		return sfn.Input{Targets: file.CheckTargets()}, nil
 	}
@@ -209,6 +265,14 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 				return sfn.Input{}, usagef("--input %s: targets[%d]: %v", path, i, err)
 			}
 		}
+		if o := in.TargetsObject; o != nil {
+			switch {
+			case in.Target != nil || len(in.Targets) > 0:
+				return sfn.Input{}, usagef("--input %s: targets_object excludes target and targets", path)
+			case o.Bucket == "" || o.Key == "":
+				return sfn.Input{}, usagef("--input %s: targets_object: want {\"bucket\": ..., \"key\": ...}, both set", path)
+			}
+		}
 		switch in.Scope {
 		case "", workflow.ScopeAll, workflow.ScopeSalesforce, workflow.ScopeAWS:
 		default:
@@ -229,11 +293,21 @@ func startInput(a *app, f targetFlags, path, targetsFile string) (sfn.Input, err
 	return sfn.Input{Target: &t}, nil
 }
 
+// maxStartNotes bounds the notes start prints about a targets file's
+// entries (a fleet may have a thousand).
+const maxStartNotes = 10
+
 // startTimeout is start's default deadline: the workflow's own 280 s and
 // some.
 const startTimeout = 5 * time.Minute
 
-func finishStart(a *app, out sfn.Outcome, format report.Format) (int, error) {
+// finishStart prints the run's report and returns its exit code. A fleet
+// that ran on the Distributed Map is read back from S3 with fleets (nil:
+// print its summary only).
+func finishStart(ctx context.Context, a *app, out sfn.Outcome, format report.Format, fleets sfn.ObjectGetter) (int, error) {
+	if out.Summary != nil && out.Fleet == nil {
+		return finishSummary(ctx, a, out, format, fleets)
+	}
 	if out.Paused() {
 		fmt.Fprintln(a.stderr, "warning: sfprobe is paused: the run skipped every check (sfprobe resume --parameter <name> ends the pause)")
 	}

@@ -35,6 +35,8 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target.Name, "name", "", "target label in reports and metrics (default: the function name)")
 	fs.BoolVar(&f.target.KeepCases, "keep-cases", false, "keep the closed test Case instead of deleting it (audits)")
 	fs.StringVar(&f.target.ExpectVersion, "expect-version", "", "function version the invocations must report as executed, e.g. 7 or $LATEST (deploy verification: PhoneLookup fails config otherwise)")
+	fs.StringVar(&f.target.RoleARN, "role-arn", "", "IAM role in the target's account to assume for every AWS call of the target (default: none, this machine's credentials)")
+	fs.StringVar(&f.target.ExternalID, "external-id", "", "ExternalId the role's trust policy requires (only with --role-arn; never printed)")
 	fs.StringVar(&f.checks, "checks", "", "comma-separated checks to run (default: all): "+joinNames())
 	fs.StringVar(&f.output, "output", "text", "report format: text, json or junit")
 	fs.DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "deadline of the whole run (with --targets: of each target's run)")
@@ -104,7 +106,7 @@ func (f *fleetFlags) register(fs *flag.FlagSet) {
 }
 
 // singleTargetFlags describe one target: --targets replaces them.
-var singleTargetFlags = []string{"function", "phone", "fields", "secret-arn", "kms-key-arn", "connect-instance-arn", "name", "keep-cases", "expect-version"}
+var singleTargetFlags = []string{"function", "phone", "fields", "secret-arn", "kms-key-arn", "connect-instance-arn", "name", "keep-cases", "expect-version", "role-arn", "external-id"}
 
 // set reports whether --name was given on fs's command line.
 func set(fs *flag.FlagSet, name string) bool {

@@ -9,8 +9,10 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/sfprobe/sfprobe/internal/assume"
 	"github.com/sfprobe/sfprobe/internal/awsconf"
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/handler"
@@ -26,12 +28,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("check-salesforce: %v", err)
 	}
-	deps := func(region string) check.Deps {
-		return check.DepsFrom(check.Clients{Lambda: awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.Region = region })})
+	deps := func(region string, creds aws.CredentialsProvider) check.Deps {
+		return check.DepsFrom(check.Clients{Lambda: awslambda.NewFromConfig(handler.ConfigFor(cfg, region, creds))})
 	}
 	h := &handler.CheckSalesforce{
-		Deps:    deps(cfg.Region),
-		Regions: handler.NewRegions(cfg.Region, deps),
+		Deps:    deps(cfg.Region, nil),
+		Regions: handler.NewRegions(cfg.Region, deps, assume.FromConfig(cfg)),
 		Opts:    conf.CheckOptions(),
 		Log:     handler.Logger(),
 	}

@@ -146,12 +146,20 @@ var loginHosts = map[string]bool{
 }
 
 // checkTargetConfig: the function exists, is Active and Successful, and its
-// environment is what sfInvokeAPI needs.
+// environment is what sfInvokeAPI needs. Its result names the org the
+// function calls (SalesforceHost), whatever the verdict.
 func (s *session) checkTargetConfig(ctx context.Context) Result {
 	fn, err := s.function(ctx)
 	if err != nil {
 		return failedErr(TargetConfig, err)
 	}
+	r := judgeTargetConfig(fn)
+	r.SalesforceHost = orgHost(envOf(fn)[EnvHost])
+	return r
+}
+
+// judgeTargetConfig judges the function's configuration.
+func judgeTargetConfig(fn *lambda.GetFunctionConfigurationOutput) Result {
 	var problems, warnings []string
 	if fn.State != lambdatypes.StateActive {
 		problems = append(problems, fmt.Sprintf("state is %s, want Active (%s)", fn.State, aws.ToString(fn.StateReason)))

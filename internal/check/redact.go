@@ -18,6 +18,7 @@ func (r Report) Redacted() Report {
 	}
 	r.Cleanup.Message = redact.Text(r.Cleanup.Message)
 	r.Error = redact.Text(r.Error)
+	r.SalesforceHost = redact.Text(r.SalesforceHost)
 	return r
 }
 
@@ -60,6 +61,14 @@ func (f Fleet) Redacted() Fleet {
 			targets[i] = t.Redacted()
 		}
 		f.Targets = targets
+	}
+	if f.Orgs != nil {
+		orgs := make([]Org, len(f.Orgs))
+		for i, o := range f.Orgs {
+			orgs[i] = o
+			orgs[i].Host = redact.Text(o.Host)
+		}
+		f.Orgs = orgs
 	}
 	return f
 }

@@ -113,6 +113,9 @@ type Result struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Login carries SalesforceLogin's calls and the org's API budget.
 	Login *LoginFacts `json:"salesforce_login,omitempty"`
+	// SalesforceHost is the org the function calls, the host name of its
+	// SF_HOST (TargetConfig only, when it read the configuration).
+	SalesforceHost string `json:"salesforce_host,omitempty"`
 }
 
 // Invocation is the REPORT figures of a check's invocations.
@@ -215,6 +218,10 @@ type Report struct {
 	// Error says why a target could not be assessed at all (its outcome
 	// was lost in the workflow); its checks are then unknown.
 	Error string `json:"error,omitempty"`
+	// SalesforceHost is the org the target's function calls (the host
+	// name of its SF_HOST, from TargetConfig), when this run read it:
+	// targets on one org share its daily API allowance (Fleet.Orgs).
+	SalesforceHost string `json:"salesforce_host,omitempty"`
 }
 
 // UnassessedReport is the report of a target whose outcome was lost: not
@@ -239,12 +246,13 @@ func SkippedReport(t Target, runID string, at time.Time, reason string) Report {
 }
 
 // Finish judges ConnectAccess's timeout budget (the chain's figures
-// against the flows' blocks), then sets OK from the checks: a run is OK
-// when no check failed.
+// against the flows' blocks), takes the org's host from TargetConfig, then
+// sets OK from the checks: a run is OK when no check failed.
 func (r *Report) Finish() {
 	if r.Checks == nil {
 		r.Checks = []Result{}
 	}
+	r.takeSalesforceHost()
 	r.judgeConnectBudget()
 	r.OK = true
 	for _, c := range r.Checks {
@@ -303,6 +311,11 @@ type Fleet struct {
 	// SalesforceCalls sums the targets' sfInvokeAPI invocations.
 	SalesforceCalls int      `json:"salesforce_calls"`
 	Targets         []Report `json:"targets"`
+	// Orgs groups the targets by the Salesforce org they call, with the
+	// org's calls in this run: targets on one org share its daily API
+	// allowance. Sorted by host; the targets whose org was not read are
+	// under OrgUnknown, last.
+	Orgs []Org `json:"orgs"`
 }
 
 // NewFleet gathers the reports of one run over several targets. The fleet is
@@ -318,6 +331,7 @@ func NewFleet(runID string, startedAt time.Time, duration time.Duration, reports
 			f.OK = false
 		}
 	}
+	f.Orgs = orgsOf(f.Targets)
 	return f
 }
 

@@ -84,6 +84,10 @@ var awsCodes = []AWSCode{
 	// ThrottlingException, InvalidRequestException and
 	// InvalidParameterException are in the rows above.
 	{Code: "InternalServiceException", Class: Network},
+	// STS (a target's role, internal/assume): STS is not activated in the
+	// target's region for its account; AccessDenied and the throttling
+	// codes are in the rows above.
+	{Code: "RegionDisabledException", Class: Config},
 }
 
 var awsCodeIndex = func() map[string]AWSCode {

@@ -44,7 +44,7 @@ const AWSCheckRetries = check.DefaultStepRetries
 // ConnectAccess, SalesforceLogin) in one invocation: they share the function's discovery.
 type CheckConfig struct {
 	// Deps are the clients of the function's own region; Regions, when
-	// set, those of a target in another region.
+	// set, those of a target in another region or with a role.
 	Deps    check.Deps
 	Regions *Regions
 	Opts    []check.Option
@@ -78,7 +78,13 @@ func (h *CheckConfig) Handle(ctx context.Context, in CheckConfigInput) (CheckCon
 		}
 		return out, nil
 	}
-	out.Results = check.RunAWSChecks(ctx, depsFor(h.Deps, h.Regions, in.Target), in.Checks, in.Target, slices.Concat(h.Opts, []check.Option{check.WithAttempt(max(in.Attempt, 0))})...)
+	deps, err := depsFor(ctx, h.Deps, h.Regions, in.Target, in.RunID)
+	if err != nil {
+		// The target's role could not be assumed: no check may call it.
+		out.Results = RoleFailed(in.Checks, err)
+	} else {
+		out.Results = check.RunAWSChecks(ctx, deps, in.Checks, in.Target, slices.Concat(h.Opts, []check.Option{check.WithAttempt(max(in.Attempt, 0))})...)
+	}
 	for _, r := range out.Results {
 		logResult(h.Log, in.Target, r)
 	}
@@ -98,7 +104,7 @@ type ChainInput struct {
 // CheckSalesforce runs one step of the Salesforce chain.
 type CheckSalesforce struct {
 	// Deps are the clients of the function's own region; Regions, when
-	// set, those of a target in another region.
+	// set, those of a target in another region or with a role.
 	Deps    check.Deps
 	Regions *Regions
 	Opts    []check.Option
@@ -131,7 +137,20 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 	if in.Attempt < 0 {
 		return c, fmt.Errorf("attempt: %d is negative", in.Attempt)
 	}
-	res := check.Step(ctx, depsFor(h.Deps, h.Regions, c.Target), in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0), check.WithAttempt(in.Attempt)})...)
+	deps, err := depsFor(ctx, h.Deps, h.Regions, c.Target, c.RunID)
+	if err != nil {
+		// The target's role could not be assumed: the step made no call,
+		// so the workflow may retry any step whose cause is transient.
+		res := RoleFailed([]string{in.Check}, err)[0]
+		logResult(h.Log, c.Target, res)
+		if res.ErrorClass.Transient() {
+			return c, &failure.TransientError{Class: res.ErrorClass, Msg: redact.Text(res.Message)}
+		}
+		c.Results = append(c.Results, res)
+		c.Failed = true
+		return c, nil
+	}
+	res := check.Step(ctx, deps, in.Check, &c, slices.Concat(h.Opts, []check.Option{check.WithStepRetries(0), check.WithAttempt(in.Attempt)})...)
 	logResult(h.Log, c.Target, res)
 	if res.Failed() && check.RetrySafe(in.Check, res.ErrorClass) {
 		// The workflow retries with the original input: nothing of this
@@ -145,7 +164,7 @@ func (h *CheckSalesforce) Handle(ctx context.Context, in ChainInput) (check.Chai
 // case's close and delete.
 type Cleanup struct {
 	// Deps are the clients of the function's own region; Regions, when
-	// set, those of a target in another region.
+	// set, those of a target in another region or with a role.
 	Deps    check.Deps
 	Regions *Regions
 	Opts    []check.Option
@@ -158,7 +177,13 @@ type Cleanup struct {
 func (h *Cleanup) Handle(ctx context.Context, in ChainInput) (check.Chain, error) {
 	c := in.Chain
 	c.Target.KeepCases = c.Target.KeepCases || h.KeepCases
-	check.Finish(ctx, depsFor(h.Deps, h.Regions, c.Target), &c, h.Opts...)
+	deps, err := depsFor(ctx, h.Deps, h.Regions, c.Target, c.RunID)
+	if err != nil {
+		// The role could not be assumed: skipped steps are recorded; a
+		// Case an earlier step created is reported as left, with the cause.
+		deps = check.Deps{Invoker: unreachable{err}}
+	}
+	check.Finish(ctx, deps, &c, h.Opts...)
 	c.Error = nil
 	if c.Cleanup != nil {
 		c.Cleanup.Message = redact.Text(c.Cleanup.Message)

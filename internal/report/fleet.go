@@ -1,10 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/sfprobe/sfprobe/internal/check"
@@ -12,10 +14,12 @@ import (
 
 // WriteFleet renders the run over several targets to w in format f:
 //
-//   - text: each target's text report under a rule naming it, then one
-//     summary line: how many targets, which failed, the sfInvokeAPI calls;
+//   - text: each target's text report under a rule naming it, the
+//     Salesforce calls per org, then one summary line: how many targets,
+//     which failed, the sfInvokeAPI calls;
 //   - json: exactly the JSON encoding of the check.Fleet;
-//   - junit: one testsuite per target, named by its label.
+//   - junit: one testsuite per target, named by its label, its properties
+//     naming its org and the org's calls.
 func WriteFleet(w io.Writer, fl check.Fleet, f Format, opts ...Option) error {
 	fl = fl.Redacted()
 	var o options
@@ -58,12 +62,44 @@ func writeFleetText(w io.Writer, fl check.Fleet, color bool) error {
 	}
 	sep := ""
 	if len(fl.Targets) > 0 {
-		sep = "\n"
+		sep = "\n" + orgLines(fl.Orgs)
 	}
 	if _, err := io.WriteString(w, sep+fleetSummary(fl, color)+"\n"); err != nil {
 		return fmt.Errorf("write text report: %w", err)
 	}
 	return nil
+}
+
+// maxOrgLabels bounds the targets an org's line of the text report names.
+const maxOrgLabels = 10
+
+// orgLines is the text report's table of Salesforce calls per org, e.g.
+//
+//	Salesforce calls per org (targets on one org share its daily API allowance):
+//	  acme.my.salesforce.com: 10 calls, 2 targets: prod-eu, prod-uk
+func orgLines(orgs []check.Org) string {
+	if len(orgs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Salesforce calls per org (targets on one org share its daily API allowance):\n")
+	for _, o := range orgs {
+		host := OneLine(o.Host)
+		if o.Host == check.OrgUnknown {
+			host = "unknown org (TargetConfig did not read SF_HOST)"
+		}
+		names := make([]string, 0, min(len(o.Targets), maxOrgLabels))
+		for _, n := range o.Targets[:min(len(o.Targets), maxOrgLabels)] {
+			names = append(names, OneLine(n))
+		}
+		list := strings.Join(names, ", ")
+		if more := len(o.Targets) - len(names); more > 0 {
+			list += fmt.Sprintf(" and %d more", more)
+		}
+		fmt.Fprintf(&b, "  %s: %d %s, %d %s: %s\n", host, o.SalesforceCalls, plural(o.SalesforceCalls, "call", "calls"),
+			len(o.Targets), plural(len(o.Targets), "target", "targets"), list)
+	}
+	return b.String()
 }
 
 // fleetSummary is the last line of the fleet's text report, e.g.
@@ -92,11 +128,22 @@ func fleetSummary(fl check.Fleet, color bool) string {
 // server groups and lists tests by suite name); the document's time is the
 // fleet's wall time, as the targets ran concurrently.
 func writeFleetJUnit(w io.Writer, fl check.Fleet) error {
+	orgOf := map[string]check.Org{}
+	for _, o := range fl.Orgs {
+		orgOf[o.Host] = o
+	}
 	suites := make([]junitSuite, 0, len(fl.Targets))
 	for _, r := range fl.Targets {
 		s := junitSuiteOf(r)
 		if r.Target != "" {
 			s.Name = r.Target
+		}
+		host := cmp.Or(r.SalesforceHost, check.OrgUnknown)
+		if o, ok := orgOf[host]; ok {
+			s.Properties = append(s.Properties,
+				junitProperty{"salesforce_host", host},
+				junitProperty{"org_targets", strconv.Itoa(len(o.Targets))},
+				junitProperty{"org_salesforce_calls", strconv.Itoa(o.SalesforceCalls)})
 		}
 		suites = append(suites, s)
 	}

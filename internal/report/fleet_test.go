@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,19 +25,33 @@ func TestWriteFleetText(t *testing.T) {
 		name        string
 		give        check.Fleet
 		wantRules   []string
+		wantOrgs    string
 		wantSummary string
 	}{
 		{
-			name:        "one failed",
-			give:        fleetOf(passingReport(), failingReport()),
-			wantRules:   []string{"=== target 1 of 2: prod ===", "=== target 2 of 2: staging ==="},
+			name:      "one failed",
+			give:      fleetOf(passingReport(), failingReport()),
+			wantRules: []string{"=== target 1 of 2: prod ===", "=== target 2 of 2: staging ==="},
+			wantOrgs: "Salesforce calls per org (targets on one org share its daily API allowance):\n" +
+				"  unknown org (TargetConfig did not read SF_HOST): 5 calls, 2 targets: prod, staging\n",
 			wantSummary: "fleet: 2 targets, 1 failed: staging; sfInvokeAPI calls: 5 (Salesforce API budget)",
 		},
 		{
-			name:        "all passed",
-			give:        fleetOf(passingReport()),
-			wantRules:   []string{"=== target 1 of 1: prod ==="},
+			name:      "all passed",
+			give:      fleetOf(passingReport()),
+			wantRules: []string{"=== target 1 of 1: prod ==="},
+			wantOrgs: "Salesforce calls per org (targets on one org share its daily API allowance):\n" +
+				"  unknown org (TargetConfig did not read SF_HOST): 4 calls, 1 target: prod\n",
 			wantSummary: "fleet: 1 target, 0 failed; sfInvokeAPI calls: 4 (Salesforce API budget)",
+		},
+		{
+			name:      "two orgs",
+			give:      fleetOf(onOrg(passingReport(), "acme.my.salesforce.com"), onOrg(failingReport(), "acme.my.salesforce.com"), onOrg(named(passingReport(), "uk"), "zeta.my.salesforce.com")),
+			wantRules: []string{"=== target 1 of 3: prod ===", "=== target 2 of 3: staging ===", "=== target 3 of 3: uk ==="},
+			wantOrgs: "Salesforce calls per org (targets on one org share its daily API allowance):\n" +
+				"  acme.my.salesforce.com: 5 calls, 2 targets: prod, staging\n" +
+				"  zeta.my.salesforce.com: 4 calls, 1 target: uk\n",
+			wantSummary: "fleet: 3 targets, 1 failed: staging; sfInvokeAPI calls: 9 (Salesforce API budget)",
 		},
 		{
 			name:        "no targets",
@@ -56,7 +71,7 @@ func TestWriteFleetText(t *testing.T) {
 				require.NoError(t, Write(&want, r, Text))
 				want.WriteString("\n")
 			}
-			want.WriteString(tt.wantSummary + "\n")
+			want.WriteString(tt.wantOrgs + tt.wantSummary + "\n")
 			assert.Equal(t, want.String(), buf.String())
 		})
 	}
@@ -105,7 +120,57 @@ func TestWriteFleetJSON(t *testing.T) {
 
 	var got2 map[string]any
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &got2))
-	assert.ElementsMatch(t, []string{"ok", "run_id", "started_at", "duration_ms", "salesforce_calls", "targets"}, keys(got2))
+	assert.ElementsMatch(t, []string{"ok", "run_id", "started_at", "duration_ms", "salesforce_calls", "targets", "orgs"}, keys(got2))
+}
+
+// onOrg puts r on the org host, as TargetConfig found it.
+func onOrg(r check.Report, host string) check.Report {
+	r.SalesforceHost = host
+	return r
+}
+
+func named(r check.Report, label string) check.Report {
+	r.Target = label
+	return r
+}
+
+func TestWriteFleetTextNamesAtMostTenTargetsPerOrg(t *testing.T) {
+	var rs []check.Report
+	for i := range 12 {
+		rs = append(rs, onOrg(named(passingReport(), fmt.Sprintf("t%02d", i)), "acme.my.salesforce.com"))
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WriteFleet(&buf, fleetOf(rs...), Text))
+	assert.Contains(t, buf.String(), "  acme.my.salesforce.com: 48 calls, 12 targets: t00, t01, t02, t03, t04, t05, t06, t07, t08, t09 and 2 more\n")
+}
+
+func TestWriteFleetJUnitNamesTheOrg(t *testing.T) {
+	fl := fleetOf(onOrg(passingReport(), "acme.my.salesforce.com"), onOrg(failingReport(), "acme.my.salesforce.com"), named(passingReport(), "uk"))
+	var buf bytes.Buffer
+	require.NoError(t, WriteFleet(&buf, fl, JUnit))
+	validateJUnit(t, buf.Bytes())
+	var got struct {
+		Suites []struct {
+			Name       string `xml:"name,attr"`
+			Properties []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:"value,attr"`
+			} `xml:"properties>property"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(buf.Bytes(), &got))
+	props := map[string]map[string]string{}
+	for _, s := range got.Suites {
+		props[s.Name] = map[string]string{}
+		for _, p := range s.Properties {
+			props[s.Name][p.Name] = p.Value
+		}
+	}
+	assert.Equal(t, "acme.my.salesforce.com", props["staging"]["salesforce_host"])
+	assert.Equal(t, "2", props["staging"]["org_targets"])
+	assert.Equal(t, "5", props["staging"]["org_salesforce_calls"], "the org's calls: prod's 4 and staging's 1")
+	assert.Equal(t, check.OrgUnknown, props["uk"]["salesforce_host"])
+	assert.Equal(t, "1", props["uk"]["org_targets"])
 }
 
 func TestWriteFleetJUnit(t *testing.T) {

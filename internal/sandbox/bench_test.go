@@ -2,12 +2,15 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,4 +189,121 @@ func BenchmarkBootstrapColdStart(b *testing.B) {
 			b.ReportMetric(fileSize(b, filepath.Join(arm64, name, "bootstrap")), "bytes-arm64-"+name)
 		})
 	}
+}
+
+// BenchmarkFleetWorkflow measures one execution of the deployed workflow
+// over a fleet of 1, 50 and 500 targets on moto: the wall time (ns/op) and
+// the CPU it costs, as user + system time per execution of this process
+// (sfprobe's handlers in process, the gateway, the simulated sfInvokeAPI:
+// getrusage RUSAGE_SELF) and of moto (its Step Functions engine, S3, the
+// other services: the utime + stime of every process in moto's process
+// group, read from /proc, because moto is still running when the op ends
+// and RUSAGE_CHILDREN only counts children that have exited and been
+// waited for). Every target is the sandbox's own simulated deployment
+// under its own label (one simulated function and org, no latency added).
+// Provisioning and a warm-up execution of one target are not timed.
+//
+// 1 and 50 targets run on the inline Map. 500 need the Distributed Map;
+// it skips while the definition has none. It skips when python3 or moto is
+// missing (unless SFPROBE_REQUIRE_MOTO is set).
+func BenchmarkFleetWorkflow(b *testing.B) {
+	for _, n := range []int{1, 50, 500} {
+		b.Run("targets="+strconv.Itoa(n), func(b *testing.B) {
+			if n > workflow.InlineMaxTargets && !strings.Contains(workflow.Definition(), `"DISTRIBUTED"`) {
+				b.Skipf("%d targets need the workflow's Distributed Map, which this definition does not have yet", n)
+			}
+			a := sandboxtest.AWS(b)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+			defer cancel()
+			// As TestWorkflowWithMaxTargets: a production-like function
+			// timeout, and no flows (many concurrent invocations of one
+			// simulated function say nothing of a fleet's separate ones).
+			sb, err := sandbox.Provision(ctx, a, sandbox.Options{FunctionTimeout: 15 * time.Second, NoContactFlows: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := sfn.Input{Target: &sb.Target}
+			if n > 1 {
+				in = sfn.Input{}
+				for i := range n {
+					tg := sb.Target
+					tg.Name = fmt.Sprintf("target-%03d", i)
+					in.Targets = append(in.Targets, tg)
+				}
+			}
+			execute := func(in sfn.Input, want int) {
+				out, err := sb.Execute(ctx, in, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !out.Passed() {
+					b.Fatalf("%d targets: %s %s %.500s", want, out.Status, out.Error, out.Cause)
+				}
+				switch {
+				case out.Summary != nil && out.Summary.Targets != want:
+					b.Fatalf("the fleet summary counts %d targets, want %d", out.Summary.Targets, want)
+				case out.Fleet != nil && len(out.Fleet.Targets) != want:
+					b.Fatalf("the fleet holds %d targets, want %d", len(out.Fleet.Targets), want)
+				}
+			}
+			execute(sfn.Input{Target: &sb.Target}, 1)
+			pgid := a.Moto().PID()
+			self0, moto0 := selfCPU(b), groupCPU(b, pgid)
+			b.ResetTimer()
+			for b.Loop() {
+				execute(in, n)
+			}
+			b.StopTimer()
+			ops := float64(b.N)
+			b.ReportMetric((selfCPU(b)-self0).Seconds()*1000/ops, "cpu-ms-sfprobe/op")
+			b.ReportMetric((groupCPU(b, pgid)-moto0).Seconds()*1000/ops, "cpu-ms-moto/op")
+			b.ReportMetric(ops*float64(n)/b.Elapsed().Seconds(), "targets/s")
+		})
+	}
+}
+
+// selfCPU is this process's user + system time so far.
+func selfCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTicks is the unit of /proc/<pid>/stat's utime and stime
+// (sysconf(_SC_CLK_TCK), 100 on Linux for every architecture Go supports).
+const clockTicks = 100
+
+// groupCPU is the user + system time so far of the live processes in
+// process group pgid (moto is started as a group leader), from
+// /proc/<pid>/stat. It fails the benchmark where /proc is missing.
+func groupCPU(b *testing.B, pgid int) time.Duration {
+	b.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil || len(stats) == 0 {
+		b.Fatalf("read /proc: %v (the moto CPU figure needs Linux's /proc)", err)
+	}
+	var ticks int64
+	for _, path := range stats {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process ended
+		}
+		// pid (comm) state ppid pgrp ... utime(14) stime(15): comm may hold
+		// spaces, so split after its closing parenthesis.
+		s := string(raw)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) < 13 {
+			continue
+		}
+		if pgrp, _ := strconv.Atoi(fields[2]); pgrp != pgid {
+			continue
+		}
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
+		ticks += utime + stime
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
 }

@@ -27,13 +27,16 @@ const (
 )
 
 // Gateway is the sandbox's single AWS endpoint: it answers Lambda
-// invocations of the functions registered in its router and reverse-proxies
-// every other request to moto unchanged.
+// invocations of the functions registered in its router, STS AssumeRole's
+// trust decision (sts.go) and reverse-proxies every other request to moto
+// unchanged.
 type Gateway struct {
 	router    *lambdahttp.Router
 	proxy     *httputil.ReverseProxy
 	transport *http.Transport
 	srv       *http.Server
+	accounts  *accounts
+	sts       *stsStandIn
 
 	mu        sync.Mutex
 	url       string
@@ -74,6 +77,8 @@ func NewGateway(motoURL string, router *lambdahttp.Router) *Gateway {
 			IdleConnTimeout:     30 * time.Second,
 		},
 	}
+	g.accounts = newAccounts()
+	g.sts = &stsStandIn{motoURL: motoURL, client: &http.Client{Transport: g.transport, Timeout: 30 * time.Second}, accounts: g.accounts}
 	target, err := url.Parse(motoURL)
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -111,12 +116,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if g.sts.serve(w, r) {
+		return
+	}
 	if connect != nil && connectPath(r.URL.Path) {
+		if e := g.foreign(r, connectInstanceOf(r.URL.Path), "connect:"+connectAction(r.URL.Path), "instance "+connectInstanceOf(r.URL.Path)); e != nil {
+			lambdahttp.WriteAPIError(w, e)
+			return
+		}
 		connect.ServeHTTP(w, r)
 		return
 	}
 	if r.Method == http.MethodPost {
 		if fn, ok := g.router.Lookup(r.URL.Path); ok {
+			name, _ := lambdahttp.FunctionName(r.URL.Path)
+			if e := g.foreign(r, name, "lambda:InvokeFunction", name); e != nil {
+				lambdahttp.WriteAPIError(w, e)
+				return
+			}
 			lambdahttp.Serve(w, r, fn)
 			return
 		}

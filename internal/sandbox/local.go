@@ -89,6 +89,9 @@ type Options struct {
 	// AuthToken is the cached OAuth token the secret starts with (default
 	// none); the org never issued it, so the first call refreshes it.
 	AuthToken string
+	// Partner provisions a second simulated account (partner.go) whose
+	// deployment sfprobe reaches through a role there.
+	Partner bool
 	// DefaultTargetsInS3 keeps the stack's default targets (the sandbox's
 	// target) in the results bucket, at DefaultTargetsKey, as a stack whose
 	// targets are too many for the definition does: a scheduled run then
@@ -129,6 +132,7 @@ type Sandbox struct {
 	// orgServer serves the simulated org to SalesforceLogin (loopback).
 	orgServer *httptest.Server
 	sfHTTP    *http.Client
+	partner   *Partner
 }
 
 // Start starts moto and the gateway, provisions every resource and serves
@@ -347,6 +351,11 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	if fault[FaultWrongVersion] {
 		s.Target.ExpectVersion = ExpectedVersion
 	}
+	if s.opts.Partner {
+		if err := s.provisionPartner(ctx); err != nil {
+			return err
+		}
+	}
 	if s.opts.Binaries != "" {
 		if err := s.serveBinaries(ctx); err != nil {
 			return err
@@ -423,13 +432,13 @@ func (s *Sandbox) createKey(ctx context.Context, kmsc *kms.Client, alias, desc s
 // same handler code the functions/ binaries run, with SDK clients pointed at
 // the sandbox.
 func (s *Sandbox) serveFunctions() {
-	deps := s.Deps()
+	deps, regions := s.Deps(), s.regions()
 	opts := []check.Option{check.WithCallTimeout(s.functionTimeout() + sfinvoke.DefaultCallTimeout - 6*time.Second)}
 	log := functionLogger(s.opts.Logs)
 	fns := map[string]lambda.Handler{
-		"check-config":     lambda.NewHandler((&handler.CheckConfig{Deps: deps, Opts: opts, Log: log("check-config")}).Handle),
-		"check-salesforce": lambda.NewHandler((&handler.CheckSalesforce{Deps: deps, Opts: opts, Log: log("check-salesforce")}).Handle),
-		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
+		"check-config":     lambda.NewHandler((&handler.CheckConfig{Deps: deps, Regions: regions, Opts: opts, Log: log("check-config")}).Handle),
+		"check-salesforce": lambda.NewHandler((&handler.CheckSalesforce{Deps: deps, Regions: regions, Opts: opts, Log: log("check-salesforce")}).Handle),
+		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Regions: regions, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
 		// As in AWS by default: metrics in the embedded metric format on the
 		// function's log, extracted into the local CloudWatch.
 		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(s.extractor(s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics"),

@@ -1,9 +1,13 @@
 package sfn
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/sfprobe/sfprobe/internal/check"
 )
 
 func TestOutcomeReadsReportOrFleet(t *testing.T) {
@@ -20,6 +24,8 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 		wantFleet  bool
 		wantPassed bool
 		wantTrunc  bool
+		// wantSummary: a Distributed Map run's FleetSummary.
+		wantSummary bool
 	}{
 		{name: "one target passed", status: "SUCCEEDED", output: passed, wantReport: true, wantPassed: true},
 		{name: "several targets passed", status: "SUCCEEDED", output: `{"ok": true, "run_id": "exec", "targets": [` + passed + `]}`, wantFleet: true, wantPassed: true},
@@ -33,6 +39,11 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 		{name: "output not JSON", status: "SUCCEEDED", output: `{`},
 		{name: "output without checks", status: "SUCCEEDED", output: `{"ok": true}`},
 		{name: "timed out", status: "TIMED_OUT"},
+		{name: "distributed fleet passed", status: "SUCCEEDED", output: summary(true), wantSummary: true, wantPassed: true},
+		{name: "distributed fleet failed", status: "FAILED", errName: "ChecksFailed", cause: summary(false), wantSummary: true},
+		{name: "distributed fleet failed, wrapped", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "summary": ` + summary(false) + `}`, wantSummary: true},
+		{name: "distributed fleet failed, as the fleet", status: "FAILED", errName: "ChecksFailed", cause: `{"ok": false, "failed_targets": ["eu"], "fleet": ` + summary(false) + `}`, wantSummary: true},
+		{name: "summary without its location", status: "SUCCEEDED", output: `{"ok": true, "targets": 3, "report": {"bucket": "results"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,12 +53,26 @@ func TestOutcomeReadsReportOrFleet(t *testing.T) {
 			assert.Equal(t, tt.wantFleet, o.Fleet != nil, "fleet")
 			assert.Equal(t, tt.wantPassed, o.Passed())
 			assert.Equal(t, tt.wantTrunc, o.Truncated)
+			assert.Equal(t, tt.wantSummary, o.Summary != nil, "summary")
+			if tt.wantSummary {
+				assert.Equal(t, check.ObjectLocation{Bucket: "results", Key: "runs/exec/fleet.json"}, o.Summary.Report)
+				assert.Equal(t, 60, o.Summary.Targets)
+			}
 			assert.False(t, o.Paused())
 			if tt.wantTrunc && !tt.wantFleet {
 				assert.Equal(t, map[string][]string{"eu": {"PhoneLookup"}}, o.FailedChecks)
 			}
 		})
 	}
+}
+
+// summary is a FleetSummary of 60 targets.
+func summary(ok bool) string {
+	passed, failed, names := 59, 1, `["eu"]`
+	if ok {
+		passed, failed, names = 60, 0, `[]`
+	}
+	return fmt.Sprintf(`{"ok": %t, "run_id": "exec", "targets": 60, "passed": %d, "failed": %d, "not_assessed": 0, "failed_targets": %s, "salesforce_calls": 300, "report": {"bucket": "results", "key": "runs/exec/fleet.json"}}`, ok, passed, failed, names)
 }
 
 func TestConsoleURL(t *testing.T) {
@@ -72,5 +97,22 @@ func TestOutcomePaused(t *testing.T) {
 		o.readReport(output)
 		assert.True(t, o.Paused(), output)
 		assert.True(t, o.Passed(), output)
+	}
+}
+
+func TestInputEncode(t *testing.T) {
+	in := Input{TargetsObject: &check.ObjectLocation{Bucket: "fleet", Key: "targets.json"}, Scope: "aws"}
+	got, err := in.Encode()
+	assert.NoError(t, err)
+	assert.JSONEq(t, `{"targets_object": {"bucket": "fleet", "key": "targets.json"}, "scope": "aws"}`, got, "the input the workflow's Distributed Map reads")
+
+	big := Input{}
+	for range 2000 {
+		big.Targets = append(big.Targets, check.Target{Function: "arn:aws:lambda:us-east-1:123456789012:function:sfInvokeAPI-with-a-long-name", Phone: "+441122334455", Name: strings.Repeat("x", 100)})
+	}
+	_, err = big.Encode()
+	var tooLarge *InputTooLargeError
+	if assert.ErrorAs(t, err, &tooLarge) {
+		assert.Greater(t, tooLarge.Bytes, MaxInputBytes)
 	}
 }

@@ -61,6 +61,9 @@ type Input struct {
 	// out over them). Neither: the stack's default targets.
 	Target  *check.Target  `json:"target,omitempty"`
 	Targets []check.Target `json:"targets,omitempty"`
+	// TargetsObject is an S3 object holding the targets (a JSON array of
+	// check.Target): the workflow's Distributed Map reads it.
+	TargetsObject *check.ObjectLocation `json:"targets_object,omitempty"`
 	// Scope is "all" (empty), "salesforce" or "aws": which checks to run.
 	Scope string `json:"scope,omitempty"`
 }
@@ -77,6 +80,10 @@ type Outcome struct {
 	// BadInput, a timeout, an abort).
 	Report *check.Report
 	Fleet  *check.Fleet
+	// Summary is the output (or ChecksFailed cause) of a run whose fleet
+	// ran on the Distributed Map: its counts, failed targets and where the
+	// full Fleet is in S3. LoadFleet reads that into Fleet.
+	Summary *check.FleetSummary
 	// Truncated says the ChecksFailed cause was cut to fit Step Functions'
 	// 32 KB: Fleet then holds only the failed targets' reports, or is nil
 	// and FailedChecks names them and their failed checks.
@@ -96,6 +103,30 @@ type Event struct {
 	Detail string
 }
 
+// MaxInputBytes is the largest execution input Step Functions accepts
+// (256 KiB, UTF-8).
+const MaxInputBytes = 256 * 1024
+
+// Encode is the execution input as Step Functions receives it; an input
+// larger than MaxInputBytes is an error.
+func (in Input) Encode() (string, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("encode execution input: %w", err)
+	}
+	if len(body) > MaxInputBytes {
+		return "", &InputTooLargeError{Bytes: len(body)}
+	}
+	return string(body), nil
+}
+
+// InputTooLargeError says an execution input exceeds MaxInputBytes.
+type InputTooLargeError struct{ Bytes int }
+
+func (e *InputTooLargeError) Error() string {
+	return fmt.Sprintf("the execution input is %d bytes, more than Step Functions' %d (256 KiB)", e.Bytes, MaxInputBytes)
+}
+
 // ExecutionName returns a unique execution name (also the run id).
 func ExecutionName(prefix string, now time.Time) string {
 	return prefix + check.NewRunID(now)
@@ -103,14 +134,14 @@ func ExecutionName(prefix string, now time.Time) string {
 
 // Start starts a Standard execution and returns its ARN.
 func Start(ctx context.Context, api ExecutionStarter, stateMachineARN, name string, in Input) (string, error) {
-	body, err := json.Marshal(in)
+	body, err := in.Encode()
 	if err != nil {
-		return "", fmt.Errorf("encode execution input: %w", err)
+		return "", err
 	}
 	out, err := api.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(stateMachineARN),
 		Name:            aws.String(name),
-		Input:           aws.String(string(body)),
+		Input:           aws.String(body),
 	})
 	if err != nil {
 		return "", fmt.Errorf("start execution of %s: %w", stateMachineARN, err)
@@ -121,14 +152,14 @@ func Start(ctx context.Context, api ExecutionStarter, stateMachineARN, name stri
 // RunSync runs an Express execution synchronously. A synchronous start
 // answers 200 even when the run failed: the status field says.
 func RunSync(ctx context.Context, api SyncExecutionStarter, stateMachineARN, name string, in Input) (Outcome, error) {
-	body, err := json.Marshal(in)
+	body, err := in.Encode()
 	if err != nil {
-		return Outcome{}, fmt.Errorf("encode execution input: %w", err)
+		return Outcome{}, err
 	}
 	out, err := api.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{
 		StateMachineArn: aws.String(stateMachineARN),
 		Name:            aws.String(name),
-		Input:           aws.String(string(body)),
+		Input:           aws.String(body),
 	})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("start sync execution of %s: %w", stateMachineARN, err)
@@ -274,6 +305,8 @@ func (o Outcome) Passed() bool {
 		return o.Fleet.OK
 	case o.Report != nil:
 		return o.Report.OK
+	case o.Summary != nil:
+		return o.Summary.OK
 	}
 	return false
 }
@@ -308,17 +341,29 @@ func (o *Outcome) redact() {
 	for target, checks := range o.FailedChecks {
 		o.FailedChecks[target] = redact.Texts(checks)
 	}
+	if o.Summary != nil {
+		s := *o.Summary
+		s.FailedTargets = redact.Texts(s.FailedTargets)
+		o.Summary = &s
+	}
 }
 
 // readReport reads the report or the fleet from a successful output or a
 // ChecksFailed cause: {"failed_checks", "report"} for one target,
-// {"failed_targets", "fleet"} for several.
+// {"failed_targets", "fleet"} for several, a check.FleetSummary (itself,
+// or under "summary" or "fleet") for a fleet that ran on the Distributed Map.
 func (o *Outcome) readReport(output string) {
 	var raw string
 	switch {
 	case o.Status == string(types.ExecutionStatusSucceeded):
 		raw = output
+		if o.Summary = fleetSummary(raw); o.Summary != nil {
+			return
+		}
 	case o.Error == workflow.ErrChecksFailed:
+		if o.Summary = fleetSummary(o.Cause); o.Summary != nil {
+			return
+		}
 		var c struct {
 			Report    json.RawMessage `json:"report"`
 			Fleet     json.RawMessage `json:"fleet"`
@@ -360,6 +405,35 @@ func (o *Outcome) readReport(output string) {
 			o.Report = &r
 		}
 	}
+}
+
+// fleetSummary reads a check.FleetSummary from raw, itself or under the key
+// "summary" (or "fleet", as a ChecksFailed cause holds a fleet): an object whose targets is a count (a Fleet's is a list) and
+// whose report names a bucket and a key. Anything else is nil.
+func fleetSummary(raw string) *check.FleetSummary {
+	var wrapped struct {
+		Summary json.RawMessage `json:"summary"`
+		Fleet   json.RawMessage `json:"fleet"`
+	}
+	if json.Unmarshal([]byte(raw), &wrapped) == nil {
+		switch {
+		case len(wrapped.Summary) > 0:
+			raw = string(wrapped.Summary)
+		case len(wrapped.Fleet) > 0:
+			raw = string(wrapped.Fleet)
+		}
+	}
+	var probe struct {
+		Targets json.RawMessage `json:"targets"`
+	}
+	if json.Unmarshal([]byte(raw), &probe) != nil || len(probe.Targets) == 0 || probe.Targets[0] < '0' || probe.Targets[0] > '9' {
+		return nil
+	}
+	var s check.FleetSummary
+	if json.Unmarshal([]byte(raw), &s) != nil || s.Report.Bucket == "" || s.Report.Key == "" {
+		return nil
+	}
+	return &s
 }
 
 // ConsoleURL is the AWS console page of an execution.
