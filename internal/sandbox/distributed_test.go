@@ -18,6 +18,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/pause"
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
+	"github.com/sfprobe/sfprobe/internal/sfn"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -146,6 +147,18 @@ func TestDistributedMapTargetsObject(t *testing.T) {
 			assert.True(t, r.OK, "%s: %v", r.Target, r.FailedChecks())
 		}
 		assert.Empty(t, sb.Org.Cases())
+	})
+
+	t.Run("read back by sfn.Outcome", func(t *testing.T) {
+		loc := check.ObjectLocation{Bucket: sandbox.ResultsBucketName, Key: "fleets/three.json"}
+
+		out, err := sb.Execute(ctx, sfn.Input{TargetsObject: &loc}, nil)
+
+		require.NoError(t, err)
+		require.NotNil(t, out.Summary, "%s %s %.300s", out.Status, out.Error, out.Cause)
+		assert.Equal(t, 3, out.Summary.Targets)
+		assert.True(t, out.Passed())
+		assert.Equal(t, sandbox.ResultsBucketName, out.Summary.Report.Bucket)
 	})
 
 	t.Run("one target failing", func(t *testing.T) {
