@@ -34,6 +34,8 @@ func main() {
 		Publisher: pub,
 		Detailed:  conf.DetailedMetrics,
 		Log:       handler.Logger(),
+		// The results bucket: a distributed fleet's targets and reports.
+		Store: handler.NewObjectStore(cfg),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

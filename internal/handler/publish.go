@@ -16,11 +16,12 @@ import (
 	"github.com/sfprobe/sfprobe/internal/redact"
 )
 
-// PublishInput is the publish-metrics function's event. It has three
+// PublishInput is the publish-metrics function's event. It has five
 // uses: for one target, the Checks Parallel state's two branches (the AWS
 // checks, then the chain); with Pause, the workflow's pause gate; with
 // Summarize, the gathering of several targets' outcomes into the fleet
-// report.
+// report; with Stage and Collect, a distributed fleet's staging and
+// gathering (distributed.go).
 type PublishInput struct {
 	Target check.Target `json:"target"`
 	RunID  string       `json:"run_id"`
@@ -39,6 +40,17 @@ type PublishInput struct {
 	// Summarize, when present, holds every target's outcome (the Map
 	// state's output).
 	Summarize []TargetOutcome `json:"summarize,omitempty"`
+	// Run, at the pause gate, is the workflow's state: its inline targets
+	// or a staged fleet's targets object (Targets is the older spelling).
+	Run *GateRun `json:"run,omitempty"`
+	// Distributed says the target runs in a Distributed Map's child: its
+	// full report goes to ResultsBucket (ReportKey) as well.
+	Distributed   bool   `json:"distributed,omitempty"`
+	ResultsBucket string `json:"results_bucket,omitempty"`
+	// Stage, when present, stages a distributed fleet's targets.
+	Stage *StageInput `json:"stage,omitempty"`
+	// Collect, when present, gathers a distributed fleet from S3.
+	Collect *CollectInput `json:"collect,omitempty"`
 }
 
 // TargetOutcome is one target's outcome: what the workflow's Map state
@@ -67,6 +79,11 @@ type PublishOutput struct {
 	Cause string `json:"cause"`
 	// Paused answers the pause gate: the run is skipped.
 	Paused bool `json:"paused"`
+	// TargetsObject, Count and Scope answer Stage: where the staged
+	// targets are, how many, and the run's scope.
+	TargetsObject *check.ObjectLocation `json:"targets_object,omitempty"`
+	Count         int                   `json:"count,omitempty"`
+	Scope         string                `json:"scope,omitempty"`
 }
 
 // MaxCauseBytes bounds a Fail state's cause (Step Functions allows 32,768
@@ -88,6 +105,10 @@ type PublishMetrics struct {
 	Detailed bool
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Store is the results bucket's S3 client (a distributed fleet's
+	// targets and reports); nil when the stack has no fleet beyond the
+	// inline Map.
+	Store ObjectStore
 }
 
 // Handle assembles, publishes and returns the verdict.
@@ -97,6 +118,10 @@ func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOu
 		return h.gate(ctx, in)
 	case in.Summarize != nil:
 		return h.summarize(in)
+	case in.Stage != nil:
+		return h.stage(ctx, in)
+	case in.Collect != nil:
+		return h.collect(ctx, in)
 	}
 	rep, err := Assemble(in, now(h.Now)())
 	if err != nil {
@@ -110,6 +135,11 @@ func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOu
 	}
 	if err := h.Publisher.Publish(ctx, metrics.Datums(rep, rep.Target, opts...)); err != nil {
 		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: redact.Text(err.Error())}
+	}
+	if in.Distributed {
+		if err := h.writeReport(ctx, in, rep); err != nil {
+			return PublishOutput{}, err
+		}
 	}
 	out := PublishOutput{OK: rep.OK, FailedChecks: rep.FailedChecks(), Report: rep}
 	if out.FailedChecks == nil {
@@ -304,15 +334,25 @@ func FleetCause(f check.Fleet) string {
 func (h *PublishMetrics) gate(ctx context.Context, in PublishInput) (PublishOutput, error) {
 	at := now(h.Now)()
 	targets := in.Targets
-	if len(targets) == 0 {
+	var staged *check.ObjectLocation
+	if in.Run != nil {
+		targets, staged = in.Run.Targets, in.Run.TargetsObject
+	}
+	if len(targets) == 0 && staged == nil {
 		targets = []check.Target{in.Target}
 	}
 	st, err := pause.Parse(*in.Pause)
 	if err != nil || !st.Active(at) {
 		if h.Log != nil {
-			h.Log.Info("pause gate: running", "targets", len(targets), "switch", st.String(), "error", err)
+			h.Log.Info("pause gate: running", "targets", len(targets), "staged", staged != nil, "switch", st.String(), "error", err)
 		}
 		return PublishOutput{Paused: false, FailedChecks: []string{}}, nil
+	}
+	if staged != nil {
+		if h.Log != nil {
+			h.Log.Info("pause gate: paused", "targets_object", staged.URI(), "run_id", in.RunID, "switch", st.String())
+		}
+		return h.distributedGate(ctx, in, *staged, st, at)
 	}
 	reports := make([]check.Report, len(targets))
 	var datums []types.MetricDatum

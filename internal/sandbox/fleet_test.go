@@ -15,7 +15,6 @@ import (
 	"github.com/sfprobe/sfprobe/internal/sandbox"
 	"github.com/sfprobe/sfprobe/internal/sandbox/sandboxtest"
 	"github.com/sfprobe/sfprobe/internal/sfn"
-	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
@@ -106,9 +105,9 @@ func TestWorkflowFansOutOverTargets(t *testing.T) {
 	})
 }
 
-// TestWorkflowWithMaxTargets: a targets file's largest fleet goes through
-// the workflow within Step Functions' 256 KiB per state, failed targets
-// and all.
+// TestWorkflowWithMaxTargets: the inline Map's largest fleet
+// (workflow.InlineMaxTargets) goes through the workflow within Step
+// Functions' 256 KiB per state, failed targets and all.
 func TestWorkflowWithMaxTargets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -124,7 +123,7 @@ func TestWorkflowWithMaxTargets(t *testing.T) {
 	sb, err := sandbox.Provision(ctx, a, sandbox.Options{FunctionTimeout: 15 * time.Second, NoContactFlows: true})
 	require.NoError(t, err)
 	var in sfn.Input
-	for i := range targets.MaxTargets {
+	for i := range workflow.InlineMaxTargets {
 		tg := named(sb.Target, fmt.Sprintf("target-%02d-with-a-long-label-like-a-real-one", i))
 		if i%2 == 1 {
 			tg.Phone = "+15005550006" // no such contact: PhoneLookup fails with its remedy
@@ -140,9 +139,9 @@ func TestWorkflowWithMaxTargets(t *testing.T) {
 	assert.LessOrEqual(t, len(out.Cause), 32768)
 	assert.True(t, out.Truncated, "50 targets' reports do not fit a cause")
 	if out.Fleet != nil {
-		assert.Len(t, out.Fleet.FailedTargets(), targets.MaxTargets/2)
+		assert.Len(t, out.Fleet.FailedTargets(), workflow.InlineMaxTargets/2)
 	} else {
-		assert.Len(t, out.FailedChecks, targets.MaxTargets/2, "the failed targets and their checks, at least")
+		assert.Len(t, out.FailedChecks, workflow.InlineMaxTargets/2, "the failed targets and their checks, at least")
 		for target, checks := range out.FailedChecks {
 			assert.Equal(t, []string{check.PhoneLookup}, checks, "%s: %s", target, out.Cause)
 		}

@@ -92,6 +92,11 @@ type Options struct {
 	// Partner provisions a second simulated account (partner.go) whose
 	// deployment sfprobe reaches through a role there.
 	Partner bool
+	// DefaultTargetsInS3 keeps the stack's default targets (the sandbox's
+	// target) in the results bucket, at DefaultTargetsKey, as a stack whose
+	// targets are too many for the definition does: a scheduled run then
+	// fans out on the Distributed Map.
+	DefaultTargetsInS3 bool
 	// Logs, when set, receives every log line of sfprobe's functions (JSON)
 	// and, with Binaries, everything the emulators and bootstraps print.
 	Logs io.Writer
@@ -373,9 +378,19 @@ func (s *Sandbox) provision(ctx context.Context, simFaults []sim.FaultSpec, faul
 	if err != nil {
 		return err
 	}
+	if err := s.createResultsBucket(ctx); err != nil {
+		return err
+	}
 	subs := map[string]string{
 		workflow.PauseParameterName: PauseParameter,
 		workflow.DefaultTargets:     string(targets),
+	}
+	dist, err := s.distributedSubs(ctx, []check.Target{s.Target})
+	if err != nil {
+		return err
+	}
+	for k, v := range dist {
+		subs[k] = v
 	}
 	for _, f := range workflow.Functions {
 		subs[f.Key] = s.aws.FunctionARN(FunctionPrefix + f.Name)
@@ -426,7 +441,8 @@ func (s *Sandbox) serveFunctions() {
 		"cleanup":          lambda.NewHandler((&handler.Cleanup{Deps: deps, Regions: regions, Opts: opts, KeepCases: s.opts.KeepCases, Log: log("cleanup")}).Handle),
 		// As in AWS by default: metrics in the embedded metric format on the
 		// function's log, extracted into the local CloudWatch.
-		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(s.extractor(s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics")}).Handle),
+		"publish-metrics": lambda.NewHandler((&handler.PublishMetrics{Publisher: metrics.NewEMF(s.extractor(s.opts.Logs), s.opts.Namespace), Log: log("publish-metrics"),
+			Store: handler.NewObjectStore(s.cfg)}).Handle),
 	}
 	for _, f := range workflow.Functions {
 		s.aws.Router().Handle(FunctionPrefix+f.Name, lambdahttp.FromHandler(fns[f.Name]))

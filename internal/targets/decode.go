@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sfprobe/sfprobe/internal/validate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 var (
@@ -103,7 +104,7 @@ func decodeEntries(raw json.RawMessage) ([]Entry, []error) {
 	case len(raws) == 0:
 		return nil, []error{&validate.FieldError{Field: "targets", Msg: "empty: list at least one target, each with at least function and phone"}}
 	case len(raws) > MaxTargets:
-		return nil, []error{&validate.FieldError{Field: "targets", Msg: fmt.Sprintf("%d targets; at most %d per file: the workflow's output holds every target's report, and Step Functions limits it to 256 KiB. Split the list into several files", len(raws), MaxTargets)}}
+		return nil, []error{&validate.FieldError{Field: "targets", Msg: fmt.Sprintf("%d targets; at most %d per file, the most one workflow run probes (more than %d run on its Distributed Map, which needs a STANDARD state machine). Split the list into several files", len(raws), MaxTargets, workflow.InlineMaxTargets)}}
 	}
 	entries := make([]Entry, len(raws))
 	var errs []error

@@ -32,17 +32,19 @@ import (
 
 	"github.com/sfprobe/sfprobe/internal/check"
 	"github.com/sfprobe/sfprobe/internal/validate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 // The file's limits.
 const (
-	// MaxTargets bounds the targets of one file. The workflow's output is
-	// the fleet report (check.Fleet), and Step Functions limits a state's
-	// input and output to 256 KiB. A target's report takes about 2 KB, up
-	// to 3.5 KB when every check fails with a long message and its remedy:
-	// 50 reports stay within 175 KB; 100 would not fit. Split a longer
-	// list into several files (and workflow executions).
-	MaxTargets = 50
+	// MaxTargets bounds the targets of one file: workflow.MaxFleetTargets,
+	// the most one run (and one stack) probes. Up to
+	// workflow.InlineMaxTargets run on the workflow's inline Map, whose
+	// output is the fleet report (a target's report takes about 2 KB, up to
+	// 3.5 KB when every check fails with a long message and its remedy: 50
+	// stay within Step Functions' 256 KiB); more fan out on its Distributed
+	// Map (a STANDARD state machine), which keeps the reports in S3.
+	MaxTargets = workflow.MaxFleetTargets
 	// MaxConcurrency bounds max_concurrency and `sfprobe run --concurrency`.
 	MaxConcurrency = 50
 	// DefaultConcurrency is the bound when the file sets none (unless the

@@ -18,6 +18,7 @@ import (
 	"github.com/sfprobe/sfprobe/internal/failure"
 	"github.com/sfprobe/sfprobe/internal/targets"
 	"github.com/sfprobe/sfprobe/internal/validate"
+	"github.com/sfprobe/sfprobe/internal/workflow"
 )
 
 const (
@@ -148,7 +149,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "empty list", give: `{"targets": []}`, wantErr: []string{"targets: empty: list at least one target"}},
 		{name: "targets null", give: "targets:\n", fileName: "t.yaml", wantErr: []string{"targets: empty"}},
 		{name: "targets not a list", give: `{"targets": {"function": "a"}}`, wantErr: []string{"targets: want a list of targets, each with at least function and phone, got an object"}},
-		{name: "too many", give: list(many...), wantErr: []string{"targets: 51 targets; at most 50 per file: the workflow's output holds every target's report, and Step Functions limits it to 256 KiB. Split the list into several files"}},
+		{name: "too many", give: list(many...), wantErr: []string{"targets: 1001 targets; at most 1000 per file, the most one workflow run probes (more than 50 run on its Distributed Map, which needs a STANDARD state machine). Split the list into several files"}},
 		{name: "role_arn not a role", give: list(entry(`, "role_arn": "arn:aws:iam::123456789012:user/bob"`)), wantErr: []string{`targets[0].role_arn: "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN (want arn:aws:iam::<account>:role/<name>)`}},
 		{name: "external_id without role_arn", give: list(entry(`, "external_id": "abc123"`)), wantErr: []string{"targets[0].external_id: set without role_arn"}},
 		{name: "external_id too short", give: list(entry(`, "role_arn": "arn:aws:iam::123456789012:role/sfprobe-target", "external_id": "a"`)), wantErr: []string{"targets[0].external_id: want 2 to 1224"}},
@@ -247,12 +248,13 @@ func TestMaxTargetsAccepted(t *testing.T) {
 	assert.Equal(t, targets.DefaultConcurrency, f.Concurrency())
 }
 
-// TestReportsFitTheWorkflowPayload backs MaxTargets' reason: the Fleet JSON
-// of MaxTargets reports, every check failed with a long message and its
-// remedy (more than any real run), fits Step Functions' 256 KiB payload.
+// TestReportsFitTheWorkflowPayload backs workflow.InlineMaxTargets: the
+// Fleet JSON of that many reports, every check failed with a long message
+// and its remedy (more than any real run), fits Step Functions' 256 KiB
+// payload (the inline Map's output).
 func TestReportsFitTheWorkflowPayload(t *testing.T) {
 	startedAt := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-	reps := make([]check.Report, targets.MaxTargets)
+	reps := make([]check.Report, workflow.InlineMaxTargets)
 	for i := range reps {
 		r := check.Report{
 			Target: fmt.Sprintf("sfInvokeAPI-production-%03d", i), RunID: check.NewRunID(startedAt), StartedAt: startedAt,

@@ -2,6 +2,20 @@
 // States Language, JSONPath) and its ${...} substitutions. CDK deploys it
 // with DefinitionSubstitutions; the local sandbox executes the very same
 // document. No orchestration is written again in Go.
+//
+// The file statemachine.asl.json gives the Distributed Map (more than
+// InlineMaxTargets targets, or targets in S3) only its ProcessorConfig: its
+// states are the inline Map's (Probe's), composed in when the package
+// loads. A STANDARD state machine runs that document (DefinitionFor); an
+// EXPRESS one, which cannot run a Distributed Map, runs it with the
+// distributed branch replaced by a BadInput Fail state.
+//
+// The sandbox's one substitution that differs from the cloud's:
+// ChildExecutionType is STANDARD (moto runs no EXPRESS children; the cloud
+// uses EXPRESS). moto also ignores ToleratedFailurePercentage and writes no
+// ResultWriter files: the workflow does not depend on either (each child
+// writes its report to S3, Summarize reads them), and the tests of the
+// definition's shape cover them.
 package workflow
 
 import (
@@ -86,13 +100,116 @@ var TransientErrors = []string{
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9]*)\}`)
 
-// Definition returns the ASL document with its ${...} placeholders.
-func Definition() string { return definition }
+// Type is a state machine's type: the parent's type decides which
+// document it runs (DefinitionFor).
+type Type string
 
-// Keys returns the placeholders the definition uses, sorted.
-func Keys() []string {
+// The state machine types.
+const (
+	// TypeStandard runs every fleet: up to InlineMaxTargets on the inline
+	// Map, more on the Distributed Map.
+	TypeStandard Type = "STANDARD"
+	// TypeExpress runs up to InlineMaxTargets: an EXPRESS parent cannot run
+	// a Distributed Map, so its document ends a larger fleet at Stage with
+	// BadInput.
+	TypeExpress Type = "EXPRESS"
+)
+
+// StandardTimeoutSeconds is the STANDARD document's TimeoutSeconds: a
+// fleet of MaxFleetTargets at the Distributed Map's MaxConcurrency may
+// spend about 21 s per target. The file (and the EXPRESS document) keeps
+// 280, within Express's 5 minutes.
+const StandardTimeoutSeconds = 900
+
+// DistributedMaxConcurrency is how many child executions the Distributed
+// Map runs at once (its Comment says why).
+const DistributedMaxConcurrency = 40
+
+// The states the composition works on.
+const (
+	stateProbe      = "Probe"
+	stateDistribute = "Distribute"
+	stateStage      = "Stage"
+	stateSummarize  = "SummarizeFleet"
+	stateBadTargets = "BadTargets"
+	stateFanout     = "Fanout"
+)
+
+// ExpressFleetCause is the cause the EXPRESS document's Stage fails with.
+const ExpressFleetCause = "targets: more than 50 targets (or targets in S3) need the workflowType STANDARD: an EXPRESS state machine cannot run the Distributed Map"
+
+var documents = compose(definition)
+
+// compose builds the two documents from the file: STANDARD, with the
+// Distributed Map's ItemProcessor made of Probe's states (one source of
+// truth for what a target's run does), and EXPRESS, without the
+// distributed branch. Numbers keep their literal text (moto parses
+// ToleratedFailurePercentage only as a float).
+func compose(file string) map[Type]string {
+	parse := func() map[string]any {
+		dec := json.NewDecoder(strings.NewReader(file))
+		dec.UseNumber()
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			panic(fmt.Sprintf("workflow: statemachine.asl.json is not JSON: %v", err))
+		}
+		return doc
+	}
+	states := func(doc map[string]any) map[string]any { return doc["States"].(map[string]any) }
+
+	std := parse()
+	probe := states(std)[stateProbe].(map[string]any)["ItemProcessor"].(map[string]any)
+	dist := states(std)[stateDistribute].(map[string]any)["ItemProcessor"].(map[string]any)
+	dist["StartAt"] = probe["StartAt"]
+	dist["States"] = parse()["States"].(map[string]any)[stateProbe].(map[string]any)["ItemProcessor"].(map[string]any)["States"]
+	std["TimeoutSeconds"] = json.Number(fmt.Sprint(StandardTimeoutSeconds))
+
+	exp := parse()
+	es := states(exp)
+	delete(es, stateDistribute)
+	delete(es, stateSummarize)
+	delete(es, stateBadTargets)
+	es[stateStage] = map[string]any{
+		"Type":    "Fail",
+		"Comment": "This EXPRESS state machine cannot run the Distributed Map: deploy with workflowType STANDARD for more than 50 targets or targets in S3.",
+		"Error":   ErrBadInput,
+		"Cause":   ExpressFleetCause,
+	}
+	es[stateFanout] = map[string]any{"Type": "Pass", "Comment": "EXPRESS: every run that gets here is inline.", "Next": stateProbe}
+	return map[Type]string{TypeStandard: marshal(std), TypeExpress: marshal(exp)}
+}
+
+func marshal(doc map[string]any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		panic(fmt.Sprintf("workflow: encode the definition: %v", err))
+	}
+	return b.String()
+}
+
+// Definition returns the STANDARD document with its ${...} placeholders.
+func Definition() string { return DefinitionFor(TypeStandard) }
+
+// DefinitionFor returns the document a state machine of type t runs
+// (TypeStandard when t is neither type).
+func DefinitionFor(t Type) string {
+	if d, ok := documents[t]; ok {
+		return d
+	}
+	return documents[TypeStandard]
+}
+
+// Keys returns the placeholders the STANDARD document uses, sorted: every
+// key a stack fills.
+func Keys() []string { return KeysFor(TypeStandard) }
+
+// KeysFor returns the placeholders the document of type t uses, sorted.
+func KeysFor(t Type) []string {
 	seen := map[string]bool{}
-	for _, m := range placeholder.FindAllStringSubmatch(definition, -1) {
+	for _, m := range placeholder.FindAllStringSubmatch(DefinitionFor(t), -1) {
 		seen[m[1]] = true
 	}
 	out := make([]string, 0, len(seen))
@@ -103,13 +220,18 @@ func Keys() []string {
 	return out
 }
 
-// Render substitutes every placeholder, as CloudFormation's
-// DefinitionSubstitutions does. Values are JSON-escaped, since every
-// placeholder stands inside a JSON string. A missing or unknown key is an
-// error.
-func Render(subs map[string]string) (string, error) {
+// Render substitutes every placeholder of the STANDARD document, as
+// CloudFormation's DefinitionSubstitutions does.
+func Render(subs map[string]string) (string, error) { return RenderFor(subs, TypeStandard) }
+
+// RenderFor substitutes every placeholder of the document of type t.
+// Values are JSON-escaped, since every placeholder stands inside a JSON
+// string. A key the document needs is required; a key no document knows is
+// an error (the STANDARD document's keys are accepted for both types, so
+// one set of substitutions serves either).
+func RenderFor(subs map[string]string, t Type) (string, error) {
 	var missing []string
-	for _, k := range Keys() {
+	for _, k := range KeysFor(t) {
 		if _, ok := subs[k]; !ok {
 			missing = append(missing, k)
 		}
@@ -128,7 +250,7 @@ func Render(subs map[string]string) (string, error) {
 	if len(missing) > 0 || len(unknown) > 0 {
 		return "", fmt.Errorf("workflow substitutions: missing [%s], unknown [%s]", strings.Join(missing, ", "), strings.Join(unknown, ", "))
 	}
-	return placeholder.ReplaceAllStringFunc(definition, func(m string) string {
+	return placeholder.ReplaceAllStringFunc(DefinitionFor(t), func(m string) string {
 		return Escape(subs[placeholder.FindStringSubmatch(m)[1]])
 	}), nil
 }

@@ -20,18 +20,27 @@ func subs() map[string]string {
 }
 
 func TestDefinitionIsValid(t *testing.T) {
-	require.NoError(t, Validate(Definition()))
-	out, err := Render(subs())
-	require.NoError(t, err)
-	require.NoError(t, Validate(out))
-	assert.NotContains(t, out, "${")
+	for _, typ := range []Type{TypeStandard, TypeExpress} {
+		t.Run(string(typ), func(t *testing.T) {
+			require.NoError(t, Validate(DefinitionFor(typ)))
+			out, err := RenderFor(subs(), typ)
+			require.NoError(t, err, "the STANDARD document's keys serve both types")
+			require.NoError(t, Validate(out))
+			assert.NotContains(t, out, "${")
+		})
+	}
+	assert.Equal(t, Definition(), DefinitionFor(TypeStandard))
 }
 
 func TestKeys(t *testing.T) {
 	assert.Equal(t, []string{
-		CheckConfigFunctionArn, CheckSalesforceFunctionArn, CleanupFunctionArn, DefaultTargets,
-		PauseParameterName, PublishMetricsFunctionArn,
+		CheckConfigFunctionArn, CheckSalesforceFunctionArn, ChildExecutionType, CleanupFunctionArn, DefaultTargets,
+		DefaultTargetsBucket, DefaultTargetsKey, PauseParameterName, PublishMetricsFunctionArn, ResultsBucket,
 	}, Keys())
+	assert.Equal(t, []string{
+		CheckConfigFunctionArn, CheckSalesforceFunctionArn, CleanupFunctionArn, DefaultTargets,
+		DefaultTargetsBucket, DefaultTargetsKey, PauseParameterName, PublishMetricsFunctionArn,
+	}, KeysFor(TypeExpress), "an EXPRESS document has no Distributed Map")
 }
 
 func TestRenderErrors(t *testing.T) {
@@ -71,6 +80,7 @@ func TestScopesAndErrorsMatchTheDefinition(t *testing.T) {
 		assert.Contains(t, def, `"Error": "`+e+`"`)
 	}
 	assert.Contains(t, def, fmt.Sprintf(`"MaxConcurrency": %d`, MaxConcurrency))
+	assert.Contains(t, def, fmt.Sprintf(`"MaxConcurrency": %d`, DistributedMaxConcurrency))
 }
 
 func TestValidateFindsProblems(t *testing.T) {
@@ -101,6 +111,7 @@ func TestValidateFindsProblems(t *testing.T) {
 func TestEveryTaskRetriesOnlyTransientAndCatches(t *testing.T) {
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal([]byte(Definition()), &doc))
+	const inlineTasks = 7 // the AWS checks, 4 chain steps, cleanup, publish: in both Maps
 	var tasks int
 	var walk func(states map[string]any, inMap bool)
 	walk = func(states map[string]any, inMap bool) {
@@ -131,7 +142,7 @@ func TestEveryTaskRetriesOnlyTransientAndCatches(t *testing.T) {
 		}
 	}
 	walk(doc["States"].(map[string]any), false)
-	assert.Equal(t, 10, tasks, "the pause switch's read and gate, the AWS checks, 4 chain steps, cleanup, publish, summarize")
+	assert.Equal(t, 3+2+2*inlineTasks, tasks, "the pause switch's read and gate, summarize, stage, summarize fleet; each Map's target run")
 }
 
 // Every Lambda Task retries AWS's recommended set of Lambda service errors,
@@ -167,7 +178,7 @@ func TestLambdaTasksRetryTheBestPracticeSet(t *testing.T) {
 		}
 	}
 	walk(doc["States"].(map[string]any))
-	assert.Equal(t, 9, n)
+	assert.Equal(t, 2+2+2*7, n, "the pause gate, summarize, stage, summarize fleet; each Map's 7")
 	assert.Contains(t, TransientErrors, "Lambda.ClientExecutionTimeoutException")
 }
 
@@ -176,8 +187,14 @@ func TestLambdaTasksRetryTheBestPracticeSet(t *testing.T) {
 // TimeoutSeconds, every retry waiting its longest delay) and requires it
 // within the execution's TimeoutSeconds: changing a number breaks it.
 func TestCleanupFitsTheExecutionTimeout(t *testing.T) {
+	for _, typ := range []Type{TypeExpress, TypeStandard} {
+		t.Run(string(typ), func(t *testing.T) { cleanupFits(t, typ) })
+	}
+}
+
+func cleanupFits(t *testing.T, typ Type) {
 	var doc map[string]any
-	require.NoError(t, json.Unmarshal([]byte(Definition()), &doc))
+	require.NoError(t, json.Unmarshal([]byte(DefinitionFor(typ)), &doc))
 	top := doc["States"].(map[string]any)
 	probe := top["Probe"].(map[string]any)["ItemProcessor"].(map[string]any)["States"].(map[string]any)
 	chain := probe["Checks"].(map[string]any)["Branches"].([]any)[1].(map[string]any)["States"].(map[string]any)
@@ -231,5 +248,18 @@ func TestCleanupFitsTheExecutionTimeout(t *testing.T) {
 	cleanupEnd := chainEnd + worst(state(chain, "Cleanup"))
 	t.Logf("before the chain %.0f s, chain ends by %.0f s, Cleanup by %.0f s", beforeChain, chainEnd, cleanupEnd)
 	assert.LessOrEqual(t, cleanupEnd, doc["TimeoutSeconds"].(float64), "Cleanup must end within the execution's TimeoutSeconds")
-	assert.Contains(t, doc["Comment"], fmt.Sprintf("%.0f <= TimeoutSeconds %.0f", cleanupEnd, doc["TimeoutSeconds"].(float64)), "the Comment's arithmetic matches the definition")
+	if typ == TypeExpress {
+		assert.Equal(t, 280.0, doc["TimeoutSeconds"], "within Express's 5 minutes")
+		assert.Contains(t, doc["Comment"], fmt.Sprintf("%.0f <= TimeoutSeconds %.0f", cleanupEnd, doc["TimeoutSeconds"].(float64)), "the Comment's arithmetic matches the definition")
+		return
+	}
+	assert.Equal(t, float64(StandardTimeoutSeconds), doc["TimeoutSeconds"])
+	// A distributed child runs Probe's states without the pause gate
+	// before its chain, within an EXPRESS child's 5 minutes.
+	const expressChildLimit = 300
+	childEnd := budget + lastAttempt + longestDelay + fastAttempt + worst(state(chain, "Cleanup"))
+	t.Logf("a distributed child's Cleanup ends by %.0f s", childEnd)
+	assert.LessOrEqual(t, childEnd, float64(expressChildLimit))
+	assert.Contains(t, doc["Comment"], fmt.Sprintf("%.0f <= %d, the limit of an EXPRESS child", childEnd, expressChildLimit))
+	assert.Contains(t, doc["Comment"], fmt.Sprintf("sets TimeoutSeconds %d", StandardTimeoutSeconds))
 }
