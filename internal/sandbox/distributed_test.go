@@ -205,9 +205,10 @@ func TestDistributedMapTargetsObject(t *testing.T) {
 
 // largeFleetEnv runs TestDistributedMapFiveHundred: moto runs the
 // Distributed Map's children as threads of one GIL-bound process, about
-// 0.9 CPU-seconds per target even at scope aws (500 targets: 9 min 16 s of
-// wall time, 7 min 22 s of CPU, on 2 shared cores), too slow for every
-// run of the package (go test's default 10-minute timeout).
+// 0.9 CPU-seconds per target even at scope aws (500 targets: 7 min 7 s of
+// wall time on 2 idle cores; 9 min 16 s, 7 min 22 s of CPU, with the cores
+// shared), too slow for every run of the package (go test's default
+// 10-minute timeout).
 const largeFleetEnv = "SFPROBE_LARGE_FLEET"
 
 // TestDistributedMapFiveHundred: 500 simulated targets through the
