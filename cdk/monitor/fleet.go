@@ -31,18 +31,14 @@ import (
 // layout: internal/workflow, docs/DEPLOY.md "Fleets of more than 50
 // targets").
 
-// FleetRunSuccessMetric is the fleet's run metric the fleet alarms watch:
-// 1 when every target of a run passed, 0 when one failed or has no report
-// (unassessed), with the dimension Target = the stack's name
-// (EnvFleetTarget). publish-metrics' fleet summary publishes it.
-// TODO(merge): move to internal/metricname (h-fleet publishes it).
-const FleetRunSuccessMetric = "FleetRunSuccess"
+// FleetRunSuccessMetric is the fleet's run metric the fleet alarms watch
+// (metricname.FleetRunSuccess, published by publish-metrics' fleet summary
+// with Target = EnvFleetTarget's value, the stack's name).
+const FleetRunSuccessMetric = metricname.FleetRunSuccess
 
 // EnvFleetTarget is publish-metrics' environment variable naming the
-// Target dimension of the fleet's metrics (FleetRunSuccess, and Paused for
-// a paused fleet run): the stack's name, as MaintenanceWindow's.
-// TODO(merge): move to internal/workflow's environment names.
-const EnvFleetTarget = "SFPROBE_FLEET_TARGET"
+// Target dimension of the fleet's metrics.
+const EnvFleetTarget = workflow.EnvFleetTarget
 
 // The results bucket's prefixes (internal/workflow's S3 layout).
 const (

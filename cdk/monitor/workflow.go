@@ -186,15 +186,8 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (*
 // deployedDefinition is the document the stack deploys for its workflow
 // type: a Distributed Map needs a STANDARD parent, so an EXPRESS stack
 // deploys the variant whose distributed branch fails with BadInput.
-//
-// TODO(merge): the single call site to switch to h-fleet's variant API:
-// return workflow.DefinitionFor(workflow.Type(c.WorkflowType)). Until it
-// lands both types deploy workflow.Definition(). (Everything else, the
-// substitutions and the tests, reads the document's placeholders from
-// what this returns.)
 func deployedDefinition(c Config) string {
-	_ = c.WorkflowType
-	return workflow.Definition()
+	return workflow.DefinitionFor(workflow.Type(c.WorkflowType))
 }
 
 // placeholderRe is a ${Key} placeholder of the definition (as internal/workflow's).

@@ -36,6 +36,8 @@ func main() {
 		Log:       handler.Logger(),
 		// The results bucket: a distributed fleet's targets and reports.
 		Store: handler.NewObjectStore(cfg),
+		// The fleet alarms' Target (set by CDK above 50 targets).
+		FleetTarget: os.Getenv(workflow.EnvFleetTarget),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

@@ -173,6 +173,9 @@ func (h *PublishMetrics) collect(ctx context.Context, in PublishInput) (PublishO
 		}
 	}
 	fleet := check.NewFleet(in.RunID, started, at.Sub(started), reports).Redacted()
+	if err := h.publishFleet(ctx, fleet.OK, at); err != nil {
+		return PublishOutput{}, err
+	}
 	return h.answerFleet(ctx, c.ResultsBucket, fleet)
 }
 
@@ -224,6 +227,9 @@ func (h *PublishMetrics) distributedGate(ctx context.Context, in PublishInput, o
 	for i, t := range ts {
 		reports[i] = check.SkippedReport(t, fmt.Sprintf("%s-%d", in.RunID, i), at, "skipped: sfprobe is "+st.String())
 		datums = append(datums, metrics.PausedDatums(reports[i].Target, at)...)
+	}
+	if h.FleetTarget != "" {
+		datums = append(datums, metrics.PausedDatums(h.FleetTarget, at)...)
 	}
 	if err := h.Publisher.Publish(ctx, datums); err != nil {
 		return PublishOutput{}, &failure.TransientError{Class: failure.Network, Msg: redact.Text(err.Error())}

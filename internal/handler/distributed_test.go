@@ -226,6 +226,16 @@ func TestPublishMetrics_collect(t *testing.T) {
 	assert.Contains(t, lost.Error, "wrote no report")
 	assert.Equal(t, "t003", fleet.Targets[3].Target)
 
+	t.Run("the fleet alarms' metric", func(t *testing.T) {
+		var got []datum
+		h := &handler.PublishMetrics{Store: store, Publisher: recordingPublisher(&got), FleetTarget: "sfprobe-fleet", Now: h.Now}
+		_, err := invoke(t, h.Handle, payload)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "FleetRunSuccess", got[0].Name)
+		assert.Equal(t, 0.0, got[0].Value, "a failed and an unassessed target: the fleet run failed")
+		assert.Equal(t, map[string]string{"Target": "sfprobe-fleet"}, got[0].Dims)
+	})
 	t.Run("a count that does not match", func(t *testing.T) {
 		_, err := invoke(t, h.Handle, []byte(strings.Replace(string(payload), `"count": 4`, `"count": 5`, 1)))
 		require.Error(t, err)

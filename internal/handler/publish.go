@@ -109,6 +109,10 @@ type PublishMetrics struct {
 	// targets and reports); nil when the stack has no fleet beyond the
 	// inline Map.
 	Store ObjectStore
+	// FleetTarget, when set, is the Target dimension of a fleet run's own
+	// metrics (FleetRunSuccess; Paused while paused): the stack's name
+	// (workflow.EnvFleetTarget), for the fleet alarms.
+	FleetTarget string
 }
 
 // Handle assembles, publishes and returns the verdict.
@@ -117,7 +121,7 @@ func (h *PublishMetrics) Handle(ctx context.Context, in PublishInput) (PublishOu
 	case in.Pause != nil:
 		return h.gate(ctx, in)
 	case in.Summarize != nil:
-		return h.summarize(in)
+		return h.summarize(ctx, in)
 	case in.Stage != nil:
 		return h.stage(ctx, in)
 	case in.Collect != nil:
@@ -262,7 +266,7 @@ func awsResults(raw json.RawMessage) ([]check.Result, time.Time, error) {
 
 // summarize gathers several targets' outcomes into the fleet report. Their
 // metrics are already published, target by target.
-func (h *PublishMetrics) summarize(in PublishInput) (PublishOutput, error) {
+func (h *PublishMetrics) summarize(ctx context.Context, in PublishInput) (PublishOutput, error) {
 	at := now(h.Now)().UTC()
 	reports := make([]check.Report, len(in.Summarize))
 	started := at
@@ -281,6 +285,9 @@ func (h *PublishMetrics) summarize(in PublishInput) (PublishOutput, error) {
 		}
 	}
 	fleet := check.NewFleet(in.RunID, started, at.Sub(started), reports).Redacted()
+	if err := h.publishFleet(ctx, fleet.OK, at); err != nil {
+		return PublishOutput{}, err
+	}
 	out := PublishOutput{OK: fleet.OK, FailedChecks: []string{}, Output: fleet}
 	if !fleet.OK {
 		out.Cause = FleetCause(fleet)
@@ -372,4 +379,17 @@ func (h *PublishMetrics) gate(ctx context.Context, in PublishInput) (PublishOutp
 		out.Output = check.NewFleet(in.RunID, at, 0, reports)
 	}
 	return out, nil
+}
+
+// publishFleet publishes the fleet run's FleetRunSuccess when the stack
+// alarms on the fleet (FleetTarget set). A failed publish is transient: the
+// workflow retries the step, and the metric is what the paging alarm reads.
+func (h *PublishMetrics) publishFleet(ctx context.Context, ok bool, at time.Time) error {
+	if h.FleetTarget == "" {
+		return nil
+	}
+	if err := h.Publisher.Publish(ctx, metrics.FleetDatums(h.FleetTarget, ok, at)); err != nil {
+		return &failure.TransientError{Class: failure.Network, Msg: redact.Text(err.Error())}
+	}
+	return nil
 }

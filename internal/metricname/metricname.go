@@ -42,10 +42,14 @@ const (
 	// SalesforceApiRemaining is the org's DailyApiRequests remaining in
 	// percent, published only by runs whose SalesforceLogin read it (Percent; Target).
 	SalesforceApiRemaining = "SalesforceApiRemaining" //nolint:revive // a public metric name
+	// FleetRunSuccess is 1 when every target of a fleet run passed and 0
+	// when one failed or was not assessed (Count; Target = the stack's
+	// name): the fleet alarms of a stack of more than 50 targets watch it.
+	FleetRunSuccess = "FleetRunSuccess"
 )
 
 // All returns every metric name.
 func All() []string {
 	return []string{RunSuccess, RunDuration, SalesforceCalls, CheckFailure, CleanupFailure, CheckLatency, Paused,
-		TargetDuration, TargetColdStart, RetriedChecks, SalesforceApiRemaining}
+		TargetDuration, TargetColdStart, RetriedChecks, SalesforceApiRemaining, FleetRunSuccess}
 }

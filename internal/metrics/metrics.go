@@ -45,6 +45,7 @@ const (
 	RetriedChecks    = metricname.RetriedChecks
 	// SalesforceApiRemaining is the org's daily API budget left, in percent.
 	SalesforceApiRemaining = metricname.SalesforceApiRemaining //nolint:revive // a public metric name
+	FleetRunSuccess        = metricname.FleetRunSuccess
 )
 
 // MetricNames returns every metric name.
@@ -117,6 +118,21 @@ func Datums(r check.Report, target string, opts ...Option) []types.MetricDatum {
 		}
 	}
 	return out
+}
+
+// FleetDatums returns the fleet run's own metric: FleetRunSuccess 1 when
+// every target passed, 0 when one failed or was not assessed, with Target
+// = fleet (the stack's name).
+func FleetDatums(fleet string, ok bool, at time.Time) []types.MetricDatum {
+	var ts *time.Time
+	if !at.IsZero() {
+		ts = aws.Time(at)
+	}
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	return []types.MetricDatum{datum(FleetRunSuccess, v, types.StandardUnitCount, ts, fleet, "")}
 }
 
 // PausedDatums returns the metric of a run of target that was skipped at at

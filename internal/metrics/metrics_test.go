@@ -207,9 +207,18 @@ func TestPausedDatums(t *testing.T) {
 		simplify(t, PausedDatums("prod", startedAt)))
 }
 
+func TestFleetDatums(t *testing.T) {
+	assert.Equal(t,
+		[]got{{FleetRunSuccess, 1, types.StandardUnitCount, target("sfprobe-fleet")}},
+		simplify(t, FleetDatums("sfprobe-fleet", true, startedAt)))
+	assert.Equal(t,
+		[]got{{FleetRunSuccess, 0, types.StandardUnitCount, target("sfprobe-fleet")}},
+		simplify(t, FleetDatums("sfprobe-fleet", false, startedAt)))
+}
+
 func TestMetricNames(t *testing.T) {
 	// The names are public: alarms and dashboards depend on them.
-	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart", "RetriedChecks", "SalesforceApiRemaining"}, MetricNames())
+	assert.Equal(t, []string{"RunSuccess", "RunDuration", "SalesforceCalls", "CheckFailure", "CleanupFailure", "CheckLatency", "Paused", "TargetDuration", "TargetColdStart", "RetriedChecks", "SalesforceApiRemaining", "FleetRunSuccess"}, MetricNames())
 	assert.Equal(t, "sfprobe", DefaultNamespace)
 	assert.Equal(t, "Target", DimTarget)
 	assert.Equal(t, "Check", DimCheck)

@@ -40,6 +40,10 @@ const (
 	// calls sfprobe's schedules spend (CDK computes it; SalesforceLogin's
 	// message names it).
 	EnvDailySalesforceCalls = "SFPROBE_DAILY_SALESFORCE_CALLS"
+	// EnvFleetTarget is the Target dimension of a fleet run's own metrics
+	// (FleetRunSuccess, and Paused for a paused fleet run): the stack's
+	// name. Empty: none are published (the stack alarms per target).
+	EnvFleetTarget = "SFPROBE_FLEET_TARGET"
 )
 
 // The values of EnvMetricsTransport.
